@@ -1,0 +1,100 @@
+"""Copier's bridge to the generator package (loaded by copier-template-extensions by path).
+
+`copier.yml` lists this file in `_jinja_extensions`. It loads `answers.py`, `model.py` and
+`filters.py` from the template being rendered (not from whatever `generator` is installed),
+so plain `copier copy` applies exactly the rules of that template version, then:
+- registers the escaping filters and the helpers copier.yml's defaults/validators call;
+- at render time validates the whole answer set and adds the `mlops` context, so an invalid
+  answer set fails before the first file is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from copier.errors import UserMessageError
+from copier_template_extensions import ContextHook
+from jinja2 import Environment, pass_context
+from jinja2.ext import Extension
+from jinja2.runtime import Context
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _load_package() -> ModuleType:
+    """Import this directory as a private package named after its path."""
+    name = "_mlopsgen_tpl_" + hashlib.sha256(str(_PACKAGE_DIR).encode()).hexdigest()[:12]
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(
+        name, _PACKAGE_DIR / "__init__.py", submodule_search_locations=[str(_PACKAGE_DIR)]
+    )
+    assert spec is not None and spec.loader is not None
+    package = importlib.util.module_from_spec(spec)
+    sys.modules[name] = package
+    spec.loader.exec_module(package)
+    for sub in ("answers", "filters", "model"):
+        setattr(package, sub, importlib.import_module(f"{name}.{sub}"))
+    return package
+
+
+_pkg = _load_package()
+answers = _pkg.answers
+filters = _pkg.filters
+model = _pkg.model
+
+_ANSWER_KEYS = [q.name for q in answers.QUESTIONS]
+
+
+def _answers_from(context: Any) -> dict[str, Any]:
+    return {k: context[k] for k in _ANSWER_KEYS if k in context}
+
+
+@pass_context
+def _check(context: Context, name: str) -> str:
+    """Validator helper: '' when the answer is fine, else the message copier shows."""
+    value = context.get(name)
+    if isinstance(value, tuple):
+        value = list(value)
+    known = _answers_from(context)
+    return answers.check_question(name, value, known) or ""
+
+
+class MlopsgenFilters(Extension):
+    """Escaping filters and helper functions."""
+
+    def __init__(self, environment: Environment):
+        super().__init__(environment)
+        environment.filters.update(filters.FILTERS)
+        environment.globals.update(
+            mlopsgen_slugify=answers.slugify,
+            mlopsgen_suffix=answers.derive_suffix,
+            mlopsgen_check=_check,
+        )
+
+
+class MlopsgenContext(ContextHook):
+    """Validate the whole answer set and expose `mlops` when copier renders files."""
+
+    _cache: dict[str, dict[str, Any]] = {}  # noqa: RUF012 - per-process memo of contexts
+
+    def hook(self, context: dict[str, Any]) -> None:
+        if str(context.get("_copier_phase", "")) not in ("render", "tasks", "migrate"):
+            return
+        raw = _answers_from(context)
+        copier_answers = context.get("_copier_answers") or {}
+        ref = str(copier_answers.get("_commit") or "HEAD")
+        key = json.dumps([raw, ref], sort_keys=True, default=str)
+        if key not in self._cache:
+            try:
+                valid = model.validate_answers(raw)
+            except answers.AnswersError as error:
+                raise UserMessageError("Invalid answers:\n" + str(error)) from error
+            self._cache[key] = model.build_context(valid, template_ref=ref)
+        context["mlops"] = self._cache[key]

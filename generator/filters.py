@@ -1,0 +1,105 @@
+"""Escaping filters: one per target language. Every answer string that lands in a rendered file
+goes through the filter of that file's language. Standard library only."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Mapping
+from typing import Any
+
+_HCL_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+
+
+def hcl_string(value: str) -> str:
+    """A quoted HCL string literal whose value is exactly `value` (no interpolation)."""
+    out = []
+    for ch in str(value):
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"':
+            out.append('\\"')
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    text = "".join(out)
+    # template sequences: `${` and `%{` start interpolation/directives; doubling escapes them
+    text = text.replace("${", "$${").replace("%{", "%%{")
+    return f'"{text}"'
+
+
+def hcl(value: Any, indent: int = 0) -> str:
+    """An HCL expression for a JSON-like value (str, bool, int, float, None, list, dict)."""
+    pad = "  " * indent
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return json.dumps(value)
+    if isinstance(value, str):
+        return hcl_string(value)
+    if isinstance(value, list | tuple):
+        if not value:
+            return "[]"
+        items = [f"{pad}  {hcl(v, indent + 1)}," for v in value]
+        return "[\n" + "\n".join(items) + f"\n{pad}]"
+    if isinstance(value, Mapping):
+        if not value:
+            return "{}"
+        keys = [str(k) for k in value]
+        width = max(len(_hcl_key(k)) for k in keys)
+        lines = [
+            f"{pad}  {_hcl_key(k).ljust(width)} = {hcl(v, indent + 1)}" for k, v in value.items()
+        ]
+        return "{\n" + "\n".join(lines) + f"\n{pad}}}"
+    raise TypeError(f"cannot express {type(value).__name__} in HCL")
+
+
+def _hcl_key(key: str) -> str:
+    return key if _HCL_IDENT.match(key) else hcl_string(key)
+
+
+def hcl_tfvars(values: Mapping[str, Any]) -> str:
+    """A terraform.tfvars body, aligned as `terraform fmt` aligns it."""
+    if not values:
+        return ""
+    width = max(len(k) for k in values)
+    lines = []
+    for key, value in values.items():
+        if not _HCL_IDENT.match(key):
+            raise ValueError(f"{key!r} is not a valid Terraform variable name")
+        lines.append(f"{key.ljust(width)} = {hcl(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def yaml(value: Any) -> str:
+    """A YAML flow scalar/collection for a value: JSON is valid YAML 1.2 and needs no quoting
+    rules of its own (`: #`, leading `-`, `*`, `&`, `!`, `%`, `@` are all inside quotes)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def sh(value: Any) -> str:
+    """One POSIX shell word whose value is exactly `value`."""
+    return shlex.quote(str(value))
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+
+
+def md(value: Any) -> str:
+    """Markdown text that shows `value` literally (no markup, no raw HTML)."""
+    text = " ".join(str(value).split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+FILTERS = {"hcl": hcl, "hcl_tfvars": hcl_tfvars, "yaml": yaml, "sh": sh, "md": md}

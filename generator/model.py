@@ -1,0 +1,237 @@
+"""Validated answers -> the render context `mlops`: every name of every environment, once.
+
+Pure functions, standard library only (loaded by path inside copier, see copier_ext.py).
+Templates read names from here and nowhere else, so Terraform, the pipeline config and the
+README cannot disagree.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from typing import Any
+
+from . import answers as answers_mod
+from .answers import AnswersError, Problem, default_branch
+
+MODULES_DIR = "terraform/modules"
+
+_PROJECT_ID_RE = re.compile(r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
+_SA_ID_RE = re.compile(r"^[a-z](?:[-a-z0-9]{4,28}[a-z0-9])$")
+_BUCKET_RE = re.compile(r"^[a-z0-9][-a-z0-9_.]{1,61}[a-z0-9]$")
+_DATASET_RE = re.compile(r"^[A-Za-z0-9_]{1,1024}$")
+_AR_REPO_RE = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
+_LABEL_RE = re.compile(r"^[\w-]{0,63}$")
+
+SERVICE_ACCOUNT_ROLES = ("pipeline", "notebook", "ci-plan", "ci-apply")
+
+
+def label_value(text: str) -> str:
+    """A GCP label value from free text: lowercase letters, digits, '_' and '-', <= 63 chars."""
+    lowered = unicodedata.normalize("NFKC", text).lower()
+    cleaned = "".join(ch if (ch.isalnum() and ch.islower()) or ch.isdigit() or ch in "_-"
+                      else "_" for ch in lowered)
+    cleaned = re.sub(r"_+", "_", cleaned).strip("_")
+    return cleaned[:63]
+
+
+def module_source(module: str, *, root_depth: int, source: str, git_url: str, ref: str) -> str:
+    """Terraform `source` for a module, from a root `root_depth` levels below `terraform/`."""
+    if source == "git":
+        return f"git::{git_url}//{MODULES_DIR}/{module}?ref={ref}"
+    return "/".join([".."] * root_depth + ["modules", module])
+
+
+def _env_context(
+    a: Mapping[str, Any], index: int, env: str, cicd_project: str, shared_project: str | None
+) -> dict[str, Any]:
+    envs: list[str] = list(a["environments"])
+    slug, suffix = a["client_slug"], a["name_suffix"]
+    adopt: Mapping[str, str] = a["adopt_project_ids"]
+    branches: Mapping[str, str] = a["environment_branches"]
+    layout = a["project_layout"]
+    if layout == "single_project":
+        assert shared_project is not None
+        project_id, create = shared_project, False  # the bootstrap root owns the shared project
+    else:
+        project_id = adopt.get(env, f"{slug}-{env}-{suffix}")
+        create = env not in adopt
+    disposable = index == 0 and len(envs) > 1
+    base = f"{slug}-{env}-{suffix}"
+    underscored = slug.replace("-", "_")
+    features = set(a["features"])
+    accounts = {
+        "pipeline": f"{env}-pipeline",
+        "ci-plan": f"{env}-ci-plan",
+        "ci-apply": f"{env}-ci-apply",
+    }
+    if "workbench" in features:
+        accounts["notebook"] = f"{env}-notebook"
+    emails = {
+        role: f"{account}@{cicd_project if role.startswith('ci-') else project_id}"
+        ".iam.gserviceaccount.com"
+        for role, account in accounts.items()
+    }
+    nxt = envs[index + 1] if index + 1 < len(envs) else None
+    branch_of = {e: branches.get(e, default_branch(envs, e)) for e in envs}
+    return {
+        "name": env,
+        "index": index,
+        "is_first": index == 0,
+        "is_last": index == len(envs) - 1,
+        "previous": envs[index - 1] if index > 0 else None,
+        "next": nxt,
+        "branch": branch_of[env],
+        "next_branch": branch_of[nxt] if nxt else None,
+        "approval_required": index > 0,
+        "project_id": project_id,
+        "create_project": create,
+        "deletion_policy": "DELETE" if disposable and create else "PREVENT",
+        "force_destroy": disposable,
+        "deletion_protection": not disposable,
+        "state_prefix": f"envs/{env}",
+        "labels": {
+            "client": slug,
+            "environment": env,
+            "managed-by": "mlopsgen",
+        },
+        "buckets": {
+            "data": f"{base}-data",
+            "pipeline_root": f"{base}-pipeline-root",
+        },
+        "datasets": {
+            "training": f"{underscored}_{env}_training",
+            "predictions": f"{underscored}_{env}_predictions",
+        },
+        "service_accounts": accounts,
+        "service_account_emails": emails,
+        "artifact_registry": {
+            "docker": f"{env}-containers",
+            "kfp": f"{env}-pipelines",
+        },
+        "tensorboard": f"{slug}-{env}",
+        "pubsub_topic": f"{env}-pipeline-events",
+        "kms_key_ring": f"{slug}-{env}",
+        "endpoint": f"{slug}-{env}-forecast",
+        "feature_online_store": f"{underscored}_{env}_features",
+        "workbench_instance": f"{env}-workbench",
+    }
+
+
+def build_context(
+    raw_answers: Mapping[str, Any], *, template_ref: str = "HEAD"
+) -> dict[str, Any]:
+    """The `mlops` render context. `raw_answers` must already be validated."""
+    a = answers_mod.with_defaults(raw_answers)
+    slug, suffix = a["client_slug"], a["name_suffix"]
+    layout = a["project_layout"]
+    adopt: Mapping[str, str] = a["adopt_project_ids"]
+    shared_project: str | None = None
+    if layout == "single_project":
+        shared_project = adopt.get("shared", f"{slug}-ml-{suffix}")
+        cicd = {"id": shared_project, "create": "shared" not in adopt}
+    else:
+        cicd = {"id": adopt.get("cicd", f"{slug}-cicd-{suffix}"), "create": "cicd" not in adopt}
+    envs = [
+        _env_context(a, i, env, cicd["id"], shared_project)
+        for i, env in enumerate(a["environments"])
+    ]
+    features = {f: f in a["features"] for f in answers_mod.FEATURES}
+    git_url = str(a.get("module_git_url") or "")
+
+    def source(module: str, root_depth: int) -> str:
+        return module_source(
+            module, root_depth=root_depth, source=a["module_source"], git_url=git_url,
+            ref=template_ref,
+        )
+
+    return {
+        "client_name": a["client_name"],
+        "client_slug": slug,
+        "client_label": label_value(a["client_name"]) or slug,
+        "name_suffix": suffix,
+        "layout": layout,
+        "single_project": layout == "single_project",
+        "region": a["region"],
+        "gcp_parent": a["gcp_parent"],
+        "parent_type": a["gcp_parent"].split("/")[0][:-1],  # organization | folder
+        "parent_id": a["gcp_parent"].split("/")[1],
+        "billing_account": a["billing_account"],
+        "features": features,
+        "enabled_features": [f for f in answers_mod.FEATURES if features[f]],
+        "notification_email": a["notification_email"],
+        "github": {
+            "owner": a["github_owner"],
+            "repo": a["github_repo"],
+            "approvers": list(a["approvers"]),
+        },
+        "cicd_project": cicd,
+        "state_bucket": f"{slug}-tfstate-{suffix}",
+        "labels": {"client": slug, "managed-by": "mlopsgen"},
+        "environments": envs,
+        "environment_names": [e["name"] for e in envs],
+        "first_environment": envs[0],
+        "last_environment": envs[-1],
+        "module_source": a["module_source"],
+        "template_ref": template_ref,
+        "module_sources": {
+            "env": {m: source(m, 2) for m in _module_names()},
+            "bootstrap": {m: source(m, 1) for m in _module_names()},
+        },
+    }
+
+
+def _module_names() -> list[str]:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / MODULES_DIR
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if (p / "main.tf").is_file())
+
+
+def name_problems(a: Mapping[str, Any]) -> list[Problem]:
+    """Check every derived name against GCP's rules; name the answer to change."""
+    ctx = build_context(a)
+    problems: list[Problem] = []
+
+    def need(ok: bool, kind: str, name: str, rule: str, question: str = "client_slug") -> None:
+        if not ok:
+            problems.append(
+                Problem(question, a.get(question), f"derived {kind} {name!r} breaks GCP's rule: "
+                        f"{rule}; shorten {question} or the environment names")
+            )
+
+    project_rule = "project ids are 6-30 chars [a-z][-a-z0-9]*[a-z0-9]"
+    cicd_id = ctx["cicd_project"]["id"]
+    need(bool(_PROJECT_ID_RE.match(cicd_id)), "project id", cicd_id, project_rule)
+    need(bool(_BUCKET_RE.match(ctx["state_bucket"])), "bucket name", ctx["state_bucket"],
+         "bucket names are 3-63 chars")
+    for env in ctx["environments"]:
+        pid = env["project_id"]
+        need(bool(_PROJECT_ID_RE.match(pid)), "project id", pid, project_rule)
+        for bucket in env["buckets"].values():
+            need(bool(_BUCKET_RE.match(bucket)), "bucket name", bucket, "bucket names are 3-63 chars")
+        for dataset in env["datasets"].values():
+            need(bool(_DATASET_RE.match(dataset)), "dataset id", dataset, "[A-Za-z0-9_]{1,1024}")
+        for account in env["service_accounts"].values():
+            need(bool(_SA_ID_RE.match(account)), "service account id", account,
+                 "6-30 chars [a-z][-a-z0-9]*[a-z0-9]", question="environments")
+        for repo in env["artifact_registry"].values():
+            need(bool(_AR_REPO_RE.match(repo)), "repository id", repo, "[a-z][-a-z0-9]*",
+                 question="environments")
+        for key, value in env["labels"].items():
+            need(bool(_LABEL_RE.match(value)) and value == value.lower(), f"label {key}", value,
+                 "label values are <= 63 lowercase letters, digits, '_' or '-'")
+    return problems
+
+
+def validate_answers(raw_answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Every rule: each answer on its own, then every name derived from several answers.
+    Raises AnswersError with all problems; returns the answers with defaults filled."""
+    filled = answers_mod.validate_fields(raw_answers)
+    problems = name_problems(filled)
+    if problems:
+        raise AnswersError(problems)
+    return filled
