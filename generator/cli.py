@@ -11,6 +11,9 @@ from generator import __version__
 # command name -> module under generator.commands exporting a click command named `command`
 COMMANDS: dict[str, str] = {
     "new": "new",
+    "plan": "plan",
+    "apply": "apply",
+    "preflight": "preflight",
 }
 
 
