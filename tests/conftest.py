@@ -1,0 +1,89 @@
+"""Shared fixtures: the template root, rendering with real copier, terraform availability."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if shutil.which("terraform") is None:
+        skip = pytest.mark.skip(reason="terraform is not on PATH (CI has terraform 1.11)")
+        for item in items:
+            if "terraform" in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def template_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The working tree as a committed git repo, so copier renders exactly what is here now
+    (committed or not) without dirty-repo warnings."""
+    snap = tmp_path_factory.mktemp("template")
+    files = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard", "-z"],
+        cwd=ROOT, capture_output=True, check=True,
+    ).stdout.split(b"\0")
+    for raw in files:
+        if not raw:
+            continue
+        rel = raw.decode()
+        src = ROOT / rel
+        if not src.exists() and not src.is_symlink():
+            continue
+        dst = snap / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_symlink():
+            os.symlink(os.readlink(src), dst)
+        else:
+            shutil.copy2(src, dst)
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "snapshot"]):
+        subprocess.run(["git", *args], cwd=snap, check=True, env=env, capture_output=True)
+    return snap
+
+
+def copier_copy(template: Path, dest: Path, data: Mapping[str, Any]) -> subprocess.CompletedProcess[str]:
+    """Plain `copier copy` (the CLI a consultant runs), answers from a data file."""
+    answers = dest.parent / f"{dest.name}-answers.yml"
+    answers.write_text(yaml.safe_dump(dict(data), allow_unicode=True))
+    copier = shutil.which("copier") or str(Path(os.sys.executable).with_name("copier"))
+    return subprocess.run(
+        [copier, "copy", "--trust", "--defaults", "--quiet", "--vcs-ref", "HEAD",
+         "--data-file", str(answers), str(template), str(dest)],
+        capture_output=True, text=True, check=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def render_repo(template_snapshot: Path, tmp_path_factory: pytest.TempPathFactory
+                ) -> Callable[[Mapping[str, Any]], Path]:
+    """Render answers with real copier; cached per answer set for the session."""
+    cache: dict[str, Path] = {}
+
+    def _render(data: Mapping[str, Any]) -> Path:
+        key = yaml.safe_dump(dict(data), sort_keys=True)
+        if key not in cache:
+            dest = tmp_path_factory.mktemp("render") / "repo"
+            result = copier_copy(template_snapshot, dest, data)
+            assert result.returncode == 0, result.stderr[-3000:]
+            cache[key] = dest
+        return cache[key]
+
+    return _render
+
+
+def load_example(name: str) -> dict[str, Any]:
+    data = yaml.safe_load((EXAMPLES / f"{name}.yml").read_text())
+    assert isinstance(data, dict)
+    return data
