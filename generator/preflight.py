@@ -1,0 +1,378 @@
+"""Preflight checks before the first bootstrap/apply, with Cloud Resource Manager v3 (REST).
+
+For one environment of a client repo:
+- Application Default Credentials exist (a missing login is one actionable line);
+- the billing account id is well formed;
+- the parent folder/organization exists and the caller can see it, and the caller may create
+  projects there when a project is to be created;
+- each project to create has a free id (not found); each project to adopt exists, is ACTIVE and
+  sits directly under the expected parent, and the caller holds the permissions bootstrap and
+  apply need on it (`testIamPermissions`).
+
+Checks are data (`Check`); `run_checks` never raises for an API answer, it reports it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from google.api_core import exceptions as api_exceptions
+
+PASS, FAIL, WARN = "pass", "fail", "warn"
+SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
+
+BILLING_ACCOUNT_RE = re.compile(r"^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$")
+PARENT_RE = re.compile(r"^(folders|organizations)/([0-9]+)$")
+
+# to create projects under the parent (bootstrap)
+PARENT_PERMISSIONS: tuple[str, ...] = ("resourcemanager.projects.create",)
+# on an adopted project: what bootstrap (state bucket, CI service accounts, grants) and apply
+# (APIs, service accounts, buckets, datasets, additive IAM members) do there
+PROJECT_PERMISSIONS: tuple[str, ...] = (
+    "resourcemanager.projects.get",
+    "resourcemanager.projects.getIamPolicy",
+    "resourcemanager.projects.setIamPolicy",
+    "serviceusage.services.enable",
+    "iam.serviceAccounts.create",
+    "storage.buckets.create",
+    "bigquery.datasets.create",
+)
+_ADC_HELP = (
+    "no Google Cloud credentials: run `gcloud auth application-default login` "
+    "(or set GOOGLE_APPLICATION_CREDENTIALS to a credentials file) and retry"
+)
+
+
+class CredentialsMissing(RuntimeError):
+    """Application Default Credentials are missing or unusable; the message says what to run."""
+
+
+@dataclass(frozen=True)
+class ProjectTarget:
+    role: str  # "cicd" | "env" | "shared"
+    project_id: str
+    create: bool
+
+
+@dataclass(frozen=True)
+class PreflightTarget:
+    env: str
+    parent: str
+    billing_account: str
+    projects: tuple[ProjectTarget, ...]
+
+
+@dataclass(frozen=True)
+class Check:
+    check: str
+    target: str
+    status: str
+    why: str
+
+
+@dataclass
+class PreflightReport:
+    env: str
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.status != FAIL for c in self.checks)
+
+    def add(self, check: str, target: str, status: str, why: str) -> None:
+        self.checks.append(Check(check, target, status, why))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"env": self.env, "ok": self.ok, "checks": [asdict(c) for c in self.checks]}
+
+
+def target_from_context(context: Mapping[str, Any], env: str) -> PreflightTarget:
+    """Build the target from `generator.model.build_context(answers)`."""
+    envs = {e["name"]: e for e in context["environments"]}
+    if env not in envs:
+        raise KeyError(f"unknown environment {env!r}: this repo has {', '.join(envs)}")
+    cicd = context["cicd_project"]
+    e = envs[env]
+    projects = [ProjectTarget("cicd", str(cicd["id"]), bool(cicd["create"]))]
+    if e["project_id"] != cicd["id"]:
+        projects.append(ProjectTarget("env", str(e["project_id"]), bool(e["create_project"])))
+    else:
+        projects[0] = ProjectTarget("shared", str(cicd["id"]), bool(cicd["create"]))
+    return PreflightTarget(
+        env=env,
+        parent=str(context["gcp_parent"]),
+        billing_account=str(context["billing_account"]),
+        projects=tuple(projects),
+    )
+
+
+# -- clients -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Clients:
+    projects: Any
+    folders: Any
+    organizations: Any
+
+
+def default_credentials() -> Any:
+    """Application Default Credentials, or CredentialsMissing with the command to fix it."""
+    import google.auth
+    from google.auth import exceptions as auth_exceptions
+
+    try:
+        credentials, _project = google.auth.default(scopes=list(SCOPES))
+    except auth_exceptions.DefaultCredentialsError as exc:
+        raise CredentialsMissing(_ADC_HELP) from exc
+    return credentials
+
+
+def make_clients(credentials: Any, api_endpoint: str | None = None) -> Clients:
+    """Resource Manager v3 clients over REST (HTTP/1.1 + JSON)."""
+    from google.cloud import resourcemanager_v3
+
+    options: dict[str, Any] = {}
+    if api_endpoint:
+        options["api_endpoint"] = api_endpoint
+    kwargs: dict[str, Any] = {
+        "credentials": credentials,
+        "transport": "rest",
+        "client_options": options or None,
+    }
+    return Clients(
+        projects=resourcemanager_v3.ProjectsClient(**kwargs),
+        folders=resourcemanager_v3.FoldersClient(**kwargs),
+        organizations=resourcemanager_v3.OrganizationsClient(**kwargs),
+    )
+
+
+# -- checks --------------------------------------------------------------------------------------
+
+
+def _state_name(state: Any) -> str:
+    return str(getattr(state, "name", state))
+
+
+def _api_problem(exc: Exception) -> str:
+    message = getattr(exc, "message", None) or str(exc)
+    return " ".join(str(message).split())[:200]
+
+
+def _auth_failure(exc: Exception) -> CredentialsMissing | None:
+    """Credential problems end the run: every other check would fail the same way."""
+    from google.auth import exceptions as auth_exceptions
+
+    if isinstance(exc, auth_exceptions.RefreshError):
+        return CredentialsMissing(
+            "Google Cloud credentials were rejected when refreshed "
+            f"({_api_problem(exc)}): run `gcloud auth application-default login` and retry"
+        )
+    if isinstance(exc, api_exceptions.Unauthenticated):
+        return CredentialsMissing(
+            "Google Cloud rejected the credentials (401): run "
+            "`gcloud auth application-default login` and retry"
+        )
+    return None
+
+
+def check_billing_account(account: str) -> tuple[str, str]:
+    value = account.removeprefix("billingAccounts/")
+    if BILLING_ACCOUNT_RE.match(value):
+        return PASS, "well formed (XXXXXX-XXXXXX-XXXXXX, upper-case hex)"
+    return FAIL, (
+        f"{account!r} is not a billing account id: expected 3 groups of 6 upper-case hex digits "
+        "like 01A2B3-C4D5E6-F7A8B9 (see `gcloud billing accounts list`); fix billing_account "
+        "in .copier-answers.yml"
+    )
+
+
+def _test_permissions(client: Any, resource: str, wanted: Sequence[str]) -> list[str]:
+    response = client.test_iam_permissions(
+        request={"resource": resource, "permissions": list(wanted)}
+    )
+    held = set(response.permissions)
+    return [p for p in wanted if p not in held]
+
+
+def _check_parent(report: PreflightReport, target: PreflightTarget, clients: Clients) -> bool:
+    parent = target.parent
+    match = PARENT_RE.match(parent)
+    if not match:
+        report.add("parent", parent, FAIL,
+                   "gcp_parent must be folders/NUMBER or organizations/NUMBER")
+        return False
+    kind = match.group(1)
+    client = clients.folders if kind == "folders" else clients.organizations
+    noun = "folder" if kind == "folders" else "organization"
+    try:
+        if kind == "folders":
+            found = client.get_folder(name=parent)
+        else:
+            found = client.get_organization(name=parent)
+    except api_exceptions.NotFound:
+        report.add("parent", parent, FAIL,
+                   f"{noun} not found: check gcp_parent in .copier-answers.yml")
+        return False
+    except api_exceptions.Forbidden:
+        report.add("parent", parent, FAIL,
+                   f"{noun} not visible to you: ask for resourcemanager.{kind}.get on it "
+                   f"(e.g. roles/browser) or check the id")
+        return False
+    state = _state_name(found.state)
+    if state != "ACTIVE":
+        report.add("parent", parent, FAIL, f"{noun} is {state}, not ACTIVE")
+        return False
+    report.add("parent", parent, PASS, f"{noun} {found.display_name!r} is visible and ACTIVE")
+    if any(p.create for p in target.projects):
+        try:
+            missing = _test_permissions(client, parent, PARENT_PERMISSIONS)
+        except api_exceptions.GoogleAPICallError as exc:
+            if (auth := _auth_failure(exc)) is not None:
+                raise auth from exc
+            report.add("parent permissions", parent, FAIL,
+                       f"testIamPermissions failed: {_api_problem(exc)}")
+            return True
+        if missing:
+            report.add("parent permissions", parent, FAIL,
+                       f"missing {', '.join(missing)}: ask for "
+                       f"roles/resourcemanager.projectCreator on {parent}")
+        else:
+            report.add("parent permissions", parent, PASS,
+                       f"holds {', '.join(PARENT_PERMISSIONS)}")
+    return True
+
+
+def _search_ids(projects: Any, project_id: str) -> list[Any]:
+    """projects.search for an id; walks every page."""
+    return [p for p in projects.search_projects(query=f"id:{project_id}")
+            if p.project_id == project_id]
+
+
+def _check_new_project(report: PreflightReport, p: ProjectTarget, clients: Clients) -> None:
+    label = f"{p.role} project (create)"
+    try:
+        found = clients.projects.get_project(name=f"projects/{p.project_id}")
+    except api_exceptions.NotFound:
+        report.add(label, p.project_id, PASS, "id is free")
+        return
+    except api_exceptions.Forbidden:
+        matches = _search_ids(clients.projects, p.project_id)
+        if matches:
+            report.add(label, p.project_id, FAIL,
+                       f"id is taken (project under {matches[0].parent}); choose another "
+                       "name_suffix or adopt the project")
+        else:
+            report.add(label, p.project_id, WARN,
+                       "cannot tell if the id is free (403: it may belong to someone else); "
+                       "project creation fails if it is taken")
+        return
+    report.add(label, p.project_id, FAIL,
+               f"id is taken: project exists ({_state_name(found.state)}, under "
+               f"{found.parent}); choose another name_suffix or adopt it via adopt_project_ids")
+
+
+def _check_adopted_project(
+    report: PreflightReport, p: ProjectTarget, parent: str, clients: Clients
+) -> None:
+    label = f"{p.role} project (adopt)"
+    name = f"projects/{p.project_id}"
+    try:
+        found = clients.projects.get_project(name=name)
+    except api_exceptions.NotFound:
+        report.add(label, p.project_id, FAIL,
+                   "project not found: check adopt_project_ids in .copier-answers.yml")
+        return
+    except api_exceptions.Forbidden:
+        report.add(label, p.project_id, FAIL,
+                   "project not visible to you: ask for resourcemanager.projects.get "
+                   "(e.g. roles/browser) on it, or check the id")
+        return
+    state = _state_name(found.state)
+    if state != "ACTIVE":
+        report.add(label, p.project_id, FAIL,
+                   f"project is {state}, not ACTIVE: restore it or adopt another")
+        return
+    if found.parent != parent:
+        report.add(label, p.project_id, FAIL,
+                   f"project is under {found.parent}, not {parent}: move it or fix gcp_parent")
+        return
+    report.add(label, p.project_id, PASS, f"exists, ACTIVE, under {parent}")
+    try:
+        missing = _test_permissions(clients.projects, name, PROJECT_PERMISSIONS)
+    except api_exceptions.GoogleAPICallError as exc:
+        if (auth := _auth_failure(exc)) is not None:
+            raise auth from exc
+        report.add(f"{p.role} project permissions", p.project_id, FAIL,
+                   f"testIamPermissions failed: {_api_problem(exc)}")
+        return
+    if missing:
+        report.add(f"{p.role} project permissions", p.project_id, FAIL,
+                   f"missing {', '.join(missing)}: the bootstrap/apply identity needs them on "
+                   f"{p.project_id}")
+    else:
+        report.add(f"{p.role} project permissions", p.project_id, PASS,
+                   f"holds the {len(PROJECT_PERMISSIONS)} permissions bootstrap and apply need")
+
+
+def run_checks(target: PreflightTarget, clients: Clients) -> PreflightReport:
+    """Every check for one environment. Raises CredentialsMissing if the credentials fail."""
+    report = PreflightReport(env=target.env)
+    status, why = check_billing_account(target.billing_account)
+    report.add("billing account", target.billing_account, status, why)
+    try:
+        _check_parent(report, target, clients)
+        seen: set[str] = set()
+        for p in target.projects:
+            if p.project_id in seen:
+                continue
+            seen.add(p.project_id)
+            if p.create:
+                _check_new_project(report, p, clients)
+            else:
+                _check_adopted_project(report, p, target.parent, clients)
+    except api_exceptions.GoogleAPICallError as exc:
+        if (auth := _auth_failure(exc)) is not None:
+            raise auth from exc
+        report.add("api", "cloudresourcemanager", FAIL,
+                   f"unexpected API error: {_api_problem(exc)}")
+    except Exception as exc:
+        if (auth := _auth_failure(exc)) is not None:
+            raise auth from exc
+        if _is_connection_error(exc):
+            report.add("api", "cloudresourcemanager", FAIL,
+                       f"cannot reach the Resource Manager API: {_api_problem(exc)}")
+        else:
+            raise
+    return report
+
+
+def _is_connection_error(exc: Exception) -> bool:
+    import requests
+
+    return isinstance(exc, requests.exceptions.RequestException)
+
+
+def credentials_report(env: str, message: str) -> PreflightReport:
+    report = PreflightReport(env=env)
+    report.add("credentials", "application default credentials", FAIL, message)
+    return report
+
+
+def render_table(report: PreflightReport, rows: Iterable[Check] | None = None) -> str:
+    checks = list(rows if rows is not None else report.checks)
+    headers = ("check", "target", "result", "why")
+    cells = [(c.check, c.target, c.status.upper(), c.why) for c in checks]
+    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers[:3])]
+
+    def line(row: Sequence[str]) -> str:
+        return "  ".join(f"{v:<{widths[i]}}" for i, v in enumerate(row[:3])) + "  " + row[3]
+
+    out = [line(headers), line(["-" * w for w in widths] + ["---"])]
+    out.extend(line(r) for r in cells)
+    out.append("")
+    out.append(f"Preflight for {report.env}: {'OK' if report.ok else 'FAILED'}")
+    return "\n".join(out)
