@@ -1,0 +1,392 @@
+"""Tests of generator.cloudbuild_check: good configs pass, each broken config is caught."""
+
+from __future__ import annotations
+
+import pathlib
+import shutil
+import textwrap
+
+import pytest
+
+from generator.cloudbuild_check import Finding, check_build_file, check_repo
+
+FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "cloudbuild"
+GOOD_REPO = FIXTURES / "good_repo"
+
+# a minimal valid build, to which the cases below add one mistake each
+BASE = """\
+steps:
+  - name: ubuntu
+    args: ["echo", "hello"]
+"""
+
+
+def _write(tmp_path: pathlib.Path, text: str, name: str = "cloudbuild/b.yaml") -> pathlib.Path:
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def _check(tmp_path: pathlib.Path, text: str, **kw: object) -> list[Finding]:
+    path = _write(tmp_path, text)
+    return check_build_file(path, repo=tmp_path, **kw)  # type: ignore[arg-type]
+
+
+def _copy_good_repo(tmp_path: pathlib.Path) -> pathlib.Path:
+    repo = tmp_path / "repo"
+    shutil.copytree(GOOD_REPO, repo)
+    return repo
+
+
+# --- good configs ---------------------------------------------------------------------------
+
+
+def test_good_repo_has_no_findings() -> None:
+    assert check_repo(GOOD_REPO) == []
+
+
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in (GOOD_REPO / "cloudbuild").iterdir() if p.is_file())
+)
+def test_good_files_need_their_triggers(name: str) -> None:
+    """Without the Terraform triggers, the trigger-declared substitutions are undeclared."""
+    findings = check_build_file(GOOD_REPO / "cloudbuild" / name, repo=GOOD_REPO)
+    assert findings, "the good configs use substitutions only their triggers declare"
+    assert all("not declared" in f.message for f in findings), findings
+    assert all(f.file == f"cloudbuild/{name}" for f in findings)
+
+
+def test_declared_argument_declares(tmp_path: pathlib.Path) -> None:
+    text = BASE + '    env: ["X=${_FROM_TRIGGER}"]\n'
+    assert _check(tmp_path, text)
+    assert _check(tmp_path, text, declared=frozenset({"_FROM_TRIGGER"})) == []
+
+
+def test_valid_variants_pass(tmp_path: pathlib.Path) -> None:
+    text = """\
+    steps:
+      - name: gcr.io/cloud-builders/docker
+        args: ["build", "-t", "$_IMG:$SHORT_SHA", "."]
+        wait_for: ["-"]
+        id: build
+      - name: ubuntu
+        script: echo $HOME
+        allow_failure: true
+    substitutions:
+      _IMG: europe-docker.pkg.dev/p/r/i
+    images: ["${_IMG}:${SHORT_SHA}"]
+    options:
+      logging: NONE
+      machine_type: E2_MEDIUM
+      diskSizeGb: "200"
+      sourceProvenanceHash: [SHA256]
+      pool: {name: "projects/$PROJECT_ID/locations/europe-west1/workerPools/p"}
+    serviceAccount: projects/p/serviceAccounts/sa@p.iam.gserviceaccount.com
+    """
+    assert _check(tmp_path, text) == []
+
+
+# --- broken configs: (yaml, expected message part, expected line) ----------------------------
+
+CASES: dict[str, tuple[str, str, int]] = {
+    "yaml syntax": ("steps:\n  - name: ubuntu\n    args: [a, b\n", "invalid YAML", 4),
+    "not a mapping": ("- name: ubuntu\n", "must be a mapping", 1),
+    "missing steps": ("timeout: 60s\n", "missing the required key 'steps'", 1),
+    "empty steps": ("steps: []\n", "steps is empty", 1),
+    "unknown top key": (BASE + "timout: 60s\n", "did you mean 'timeout'", 4),
+    "output-only key": (BASE + "logUrl: https://x\n", "output-only", 4),
+    "source key": (BASE + "source: {}\n", "cannot specify 'source'", 4),
+    "unknown step key": (BASE + "    argz: [a]\n", "did you mean 'args'", 4),
+    "step name missing": ("steps:\n  - args: [a]\n", "missing the required key 'name'", 2),
+    "step name empty": ("steps:\n  - name: ''\n", "name is empty", 2),
+    "unknown options key": (
+        BASE + "options:\n  loging: CLOUD_LOGGING_ONLY\n",
+        "did you mean 'logging'",
+        5,
+    ),
+    "logging enum": (
+        BASE + "options:\n  logging: CLOUD_LOGGING\n",
+        "did you mean 'CLOUD_LOGGING_ONLY'",
+        5,
+    ),
+    "machine type enum": (BASE + "options:\n  machineType: E2_HUGE\n", "unknown value", 5),
+    "substitution option enum": (
+        BASE + "options:\n  substitutionOption: LOOSE\n",
+        "ALLOW_LOOSE",
+        5,
+    ),
+    "unknown pool key": (BASE + "options:\n  pool:\n    nam: x\n", "did you mean 'name'", 6),
+    "build timeout": (BASE + "timeout: 20m\n", "duration in seconds", 4),
+    "step timeout": (BASE + "    timeout: 600\n", "duration in seconds", 4),
+    "queue ttl": (BASE + "queueTtl: 1h\n", "duration in seconds", 4),
+    "bool option": (BASE + "options:\n  dynamicSubstitutions: 'yes'\n", "true or false", 5),
+    "args not a list": ("steps:\n  - name: ubuntu\n    args: echo hi\n", "must be a list", 3),
+    "arg not a string": (
+        "steps:\n  - name: ubuntu\n    args: [serve, --port, 8080]\n",
+        "args[2] must be a string",
+        3,
+    ),
+    "env without =": (BASE + "    env: [FOO]\n", "KEY=VALUE", 4),
+    "script with args": (
+        "steps:\n  - name: ubuntu\n    args: [a]\n    script: echo hi\n",
+        "cannot also set 'args'",
+        2,
+    ),
+    "duplicate id": (
+        "steps:\n  - name: a\n    id: x\n  - name: b\n    id: x\n",
+        "ids must be unique",
+        5,
+    ),
+    "unknown waitFor": (BASE + "    waitFor: [biuld]\n", "names no step id", 4),
+    "undefined secretEnv": (
+        BASE + "    secretEnv: [TOKEN]\n",
+        "secretEnv 'TOKEN' is not defined",
+        4,
+    ),
+    "secret manager entry without env": (
+        BASE + "availableSecrets:\n  secretManager:\n    - versionName: projects/p/secrets/s/v/1\n",
+        "missing the required key 'env'",
+        6,
+    ),
+    "duplicate key": (BASE + "timeout: 60s\ntimeout: 70s\n", "appears twice", 5),
+    "invalid substitution key": (BASE + "substitutions:\n  env: dev\n", "is invalid", 5),
+    "substitution value not a string": (
+        BASE + "substitutions:\n  _N: 3\n",
+        "substitutions._N must be a string",
+        5,
+    ),
+    "undeclared user substitution": (
+        BASE + "    env: ['X=${_NOPE}']\n",
+        "uses _NOPE, which is not declared",
+        4,
+    ),
+    "shell variable not escaped": (
+        BASE + "    env: ['X=$HOME']\n",
+        "'$HOME' is not a Cloud Build built-in substitution",
+        4,
+    ),
+    "braced shell variable not escaped": (
+        BASE + "    dir: '${WORKDIR}'\n",
+        "write it '$${WORKDIR}'",
+        4,
+    ),
+    "bash default expansion": (
+        BASE + "    entrypoint: '${SHELL:-bash}'\n",
+        "write it '$${SHELL:-bash}'",
+        4,
+    ),
+    "builtin typo": (BASE + "images: ['gcr.io/$PROJECTID/x']\n", "did you mean 'PROJECT_ID'", 4),
+    "user substitution typo": (
+        BASE + "    env: ['X=$_REGOIN']\nsubstitutions:\n  _REGION: eu\n",
+        "did you mean '_REGION'",
+        4,
+    ),
+    "substitution in secret version": (
+        BASE
+        + "    secretEnv: [T]\navailableSecrets:\n  secretManager:\n"
+        + "    - versionName: projects/p/secrets/${_SECRET}/versions/1\n      env: T\n",
+        "uses _SECRET",
+        7,
+    ),
+    "dynamic substitution value": (
+        BASE + "options:\n  dynamicSubstitutions: true\nsubstitutions:\n  _A: ${_B}-x\n",
+        "uses _B",
+        7,
+    ),
+    "sa without logging": (
+        BASE + "serviceAccount: projects/p/serviceAccounts/x@p.iam.gserviceaccount.com\n",
+        "user-managed service account",
+        4,
+    ),
+    "sa with legacy logging": (
+        BASE + "serviceAccount: projects/p/serviceAccounts/x@p.iam.gserviceaccount.com\n"
+        "options:\n  logging: LEGACY\n",
+        "CLOUD_LOGGING_ONLY",
+        6,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_broken_config_is_caught(tmp_path: pathlib.Path, case: str) -> None:
+    text, expected, line = CASES[case]
+    findings = _check(tmp_path, text)
+    matching = [f for f in findings if expected in f.message]
+    assert matching, f"{case}: expected {expected!r} in {findings}"
+    assert matching[0].line == line, matching
+    assert matching[0].file == "cloudbuild/b.yaml"
+
+
+def test_json_syntax_error_has_line(tmp_path: pathlib.Path) -> None:
+    path = _write(tmp_path, '{\n  "steps": [\n    {"name": "a",}\n  ]\n}\n', "cloudbuild/b.json")
+    findings = check_build_file(path, repo=tmp_path)
+    assert len(findings) == 1
+    assert findings[0].line == 3 and "invalid JSON" in findings[0].message
+
+
+def test_line_inside_block_scalar(tmp_path: pathlib.Path) -> None:
+    text = """\
+    steps:
+      - name: bash
+        args:
+          - -c
+          - |
+            echo one
+            echo $$OK
+            echo $BAD
+    """
+    findings = _check(tmp_path, text)
+    assert [(f.line, "$BAD" in f.message) for f in findings] == [(8, True)]
+
+
+def test_escapes_and_non_substitutions_are_left_alone(tmp_path: pathlib.Path) -> None:
+    text = (
+        BASE + "    env:\n"
+        "      - 'A=$$HOME $${HOME:-x} $$$$ $home ${home} $1 $'\n"
+        "      - 'B=$$$PROJECT_ID'\n"  # escaped $ followed by a built-in
+    )
+    assert _check(tmp_path, text) == []
+
+
+def test_script_fields_are_not_substituted(tmp_path: pathlib.Path) -> None:
+    text = "steps:\n  - name: ubuntu\n    script: echo $HOME ${_NOT_DECLARED}\n"
+    assert _check(tmp_path, text) == []
+
+
+def test_substitution_values_unchecked_without_dynamic(tmp_path: pathlib.Path) -> None:
+    text = BASE + "substitutions:\n  _A: ${_B}-x\n"
+    assert _check(tmp_path, text) == []
+
+
+def test_snake_case_keys_are_accepted(tmp_path: pathlib.Path) -> None:
+    text = BASE + "    wait_for: ['-']\noptions:\n  default_logs_bucket_behavior: LEGACY_BUCKET\n"
+    assert _check(tmp_path, text) == []
+
+
+# --- repo-level: triggers in Terraform -------------------------------------------------------
+
+
+def test_trigger_substitutions_declare(tmp_path: pathlib.Path) -> None:
+    repo = _copy_good_repo(tmp_path)
+    plan = repo / "cloudbuild" / "terraform-plan.yaml"
+    plan.write_text(plan.read_text().replace("${_STATE_BUCKET}", "${_STATE_BUCKT}"))
+    findings = check_repo(repo)
+    assert len(findings) == 1, findings
+    assert findings[0].file == "cloudbuild/terraform-plan.yaml"
+    assert "_STATE_BUCKT" in findings[0].message and "did you mean '_STATE_BUCKET'" in (
+        findings[0].message
+    )
+
+
+def test_trigger_service_account_requires_logging(tmp_path: pathlib.Path) -> None:
+    repo = _copy_good_repo(tmp_path)
+    plan = repo / "cloudbuild" / "terraform-plan.yaml"
+    plan.write_text(plan.read_text().replace("logging: CLOUD_LOGGING_ONLY", "logging: LEGACY"))
+    findings = check_repo(repo)
+    assert [f.file for f in findings] == ["cloudbuild/terraform-plan.yaml"]
+    assert "'service_account' on google_cloudbuild_trigger.plan" in findings[0].message
+    # the same file checked alone does not know the trigger's service account
+    assert check_build_file(plan, frozenset({"_ENV", "_STATE_BUCKET"}), repo) == []
+
+
+def test_trigger_without_service_account_needs_no_logging(tmp_path: pathlib.Path) -> None:
+    repo = _copy_good_repo(tmp_path)
+    tf = repo / "terraform" / "modules" / "cicd" / "main.tf"
+    tf.write_text(tf.read_text().replace("service_account = var.plan_sa\n", ""))
+    plan = repo / "cloudbuild" / "terraform-plan.yaml"
+    plan.write_text(plan.read_text().replace("logging: CLOUD_LOGGING_ONLY", "logging: LEGACY"))
+    assert check_repo(repo) == []
+
+
+def test_missing_trigger_file_is_reported(tmp_path: pathlib.Path) -> None:
+    repo = _copy_good_repo(tmp_path)
+    (repo / "cloudbuild" / "rollback.json").unlink()
+    findings = check_repo(repo)
+    assert len(findings) == 1, findings
+    assert findings[0].file == "terraform/envs/dev/main.tf"
+    assert findings[0].line == 20
+    assert "'./cloudbuild/rollback.json', which does not exist" in findings[0].message
+
+
+def test_literal_filename_without_pool(tmp_path: pathlib.Path) -> None:
+    """Only literal triggers: each file gets exactly its trigger's keys (no fallback pool)."""
+    _write(tmp_path, BASE + "    env: ['A=$_A', 'B=$_B']\n", "cloudbuild/a.yaml")
+    _write(tmp_path, BASE + "    env: ['A=$_A', 'B=$_B']\n", "cloudbuild/b.yml")
+    _write(
+        tmp_path,
+        """\
+        resource "google_cloudbuild_trigger" "a" {
+          filename      = "cloudbuild/a.yaml"
+          substitutions = { _A = "1", _B = "2" }
+        }
+        resource "google_cloudbuild_trigger" "b" {
+          git_file_source {
+            path = "cloudbuild/b.yml"
+          }
+          substitutions = { _A = "1" }
+        }
+        """,
+        "main.tf",
+    )
+    findings = check_repo(tmp_path)
+    assert [(f.file, "_B" in f.message) for f in findings] == [("cloudbuild/b.yml", True)]
+
+
+def test_templated_filename_uses_pool(tmp_path: pathlib.Path) -> None:
+    _write(tmp_path, BASE + "    env: ['A=$_A', 'L=$_FROM_LOCALS']\n", "cloudbuild/x.yaml")
+    _write(tmp_path, BASE + "    env: ['A=$_A']\n", "other/x.yaml")  # not a cloudbuild/ file
+    _write(
+        tmp_path,
+        """\
+        locals {
+          common_substitutions = { _FROM_LOCALS = "v" }
+        }
+        resource "google_cloudbuild_trigger" "t" {
+          for_each      = toset(["x"])
+          filename      = "cloudbuild/${each.key}.yaml"
+          substitutions = merge(local.common_substitutions, { _A = "1" })
+        }
+        """,
+        "infra/main.tf",
+    )
+    assert check_repo(tmp_path) == []
+    # a name outside the pool is still caught
+    _write(tmp_path, BASE + "    env: ['A=$_A', 'Z=$_ZZZ']\n", "cloudbuild/x.yaml")
+    findings = check_repo(tmp_path)
+    assert len(findings) == 1 and "_ZZZ" in findings[0].message
+
+
+def test_pattern_does_not_match_other_files(tmp_path: pathlib.Path) -> None:
+    _write(tmp_path, BASE + "    env: ['A=$_A']\n", "cloudbuild/other.yml")
+    _write(
+        tmp_path,
+        """\
+        resource "google_cloudbuild_trigger" "t" {
+          filename      = "cloudbuild/${var.name}.yaml"
+          substitutions = { _A = "1" }
+        }
+        """,
+        "main.tf",
+    )
+    findings = check_repo(tmp_path)
+    assert len(findings) == 1 and "_A" in findings[0].message
+
+
+def test_terraform_dot_dirs_are_skipped(tmp_path: pathlib.Path) -> None:
+    _write(tmp_path, BASE, "cloudbuild/a.yaml")
+    _write(
+        tmp_path,
+        'resource "google_cloudbuild_trigger" "t" {\n  filename = "cloudbuild/gone.yaml"\n'
+        "  substitutions = {}\n}\n",
+        ".terraform/modules/x/main.tf",
+    )
+    assert check_repo(tmp_path) == []
+
+
+def test_unparsable_terraform_is_reported(tmp_path: pathlib.Path) -> None:
+    _write(tmp_path, BASE, "cloudbuild/a.yaml")
+    _write(tmp_path, 'resource "x" {\n', "main.tf")
+    findings = check_repo(tmp_path)
+    assert len(findings) == 1 and findings[0].file == "main.tf"
+    assert "cannot parse Terraform" in findings[0].message
