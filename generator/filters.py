@@ -84,7 +84,22 @@ def hcl_tfvars(values: Mapping[str, Any]) -> str:
 def yaml(value: Any) -> str:
     """A YAML flow scalar/collection for a value: JSON is valid YAML 1.2 and needs no quoting
     rules of its own (`: #`, leading `-`, `*`, `&`, `!`, `%`, `@` are all inside quotes)."""
-    return json.dumps(value, ensure_ascii=False)
+    return _YAML_UNPRINTABLE.sub(
+        lambda m: "".join(f"\\u{unit:04x}" for unit in _utf16_units(m.group())),
+        json.dumps(value, ensure_ascii=False),
+    )
+
+
+# YAML allows only these characters in a stream, even inside quotes; NEL, LS and PS are line
+# breaks that a parser folds, and a BOM is dropped: escape them all
+_YAML_UNPRINTABLE = re.compile(
+    "[^\t\n\r\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+)
+
+
+def _utf16_units(char: str) -> list[int]:
+    data = char.encode("utf-16-be")
+    return [int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data), 2)]
 
 
 def sh(value: Any) -> str:
