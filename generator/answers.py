@@ -294,6 +294,18 @@ def _git_url(value: Any, answers: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _bool(value: Any, answers: Mapping[str, Any]) -> str | None:
+    if not isinstance(value, bool):
+        return "must be true or false"
+    return None
+
+
+def _installation_id(value: Any, answers: Mapping[str, Any]) -> str | None:
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{0,20}", value):
+        return "must be empty or the digits of a GitHub App installation id"
+    return None
+
+
 # --- the questions --------------------------------------------------------------------------
 
 
@@ -451,6 +463,21 @@ QUESTIONS: tuple[Question, ...] = (
         python_default=lambda a: derive_suffix(
             str(a.get("client_slug", "")), str(a.get("gcp_parent", ""))
         ),
+    ),
+    Question(
+        "github_create_repo",
+        "bool",
+        "Create the GitHub repository (true) or manage the existing one, imported (false)",
+        False,
+        _bool,
+    ),
+    Question(
+        "github_app_installation_id",
+        "str",
+        "Installation id of the Google Cloud Build GitHub App on the owner (digits; empty until "
+        "the app is installed: the Cloud Build connection and triggers wait for it)",
+        "",
+        _installation_id,
     ),
 )
 

@@ -116,6 +116,15 @@ def _env_context(
         "endpoint": f"{slug}-{env}-forecast",
         "feature_online_store": f"{underscored}_{env}_features",
         "workbench_instance": f"{env}-workbench",
+        # Cloud Build triggers (CI/CD project, region) and the check name the Cloud Build GitHub
+        # App reports for the plan trigger: "<trigger name> (<project id>)".
+        "triggers": {
+            "plan": f"{env}-terraform-plan",
+            "apply": f"{env}-terraform-apply",
+            "pipeline": f"{env}-ml-pipeline" if index == 0 else None,
+            "rollback": f"{env}-rollback" if nxt else None,
+        },
+        "plan_check": f"{env}-terraform-plan ({cicd_project})",
     }
 
 
@@ -165,6 +174,8 @@ def build_context(
             "owner": a["github_owner"],
             "repo": a["github_repo"],
             "approvers": list(a["approvers"]),
+            "create_repo": bool(a["github_create_repo"]),
+            "app_installation_id": a["github_app_installation_id"] or None,
         },
         "cicd_project": cicd,
         "state_bucket": f"{slug}-tfstate-{suffix}",
