@@ -128,6 +128,20 @@ CASES: dict[str, tuple[str, str, int]] = {
         3,
     ),
     "env without =": (BASE + "    env: [FOO]\n", "KEY=VALUE", 4),
+    "options env without =": (BASE + "options:\n  env: [FOO]\n", "options: env entry", 5),
+    "integer field": (BASE + "options:\n  diskSizeGb: big\n", "must be an integer", 5),
+    "substitutions not a map": (BASE + "substitutions: [_A]\n", "mapping of names", 4),
+    "reserved id": (BASE + "    id: '-'\n", "id '-' is reserved", 4),
+    "script with entrypoint": (
+        "steps:\n  - name: ubuntu\n    entrypoint: bash\n    script: echo hi\n",
+        "cannot also set 'entrypoint'",
+        2,
+    ),
+    "undefined options secretEnv": (
+        BASE + "options:\n  secretEnv: [TOKEN]\n",
+        "secretEnv 'TOKEN' is not defined",
+        5,
+    ),
     "script with args": (
         "steps:\n  - name: ubuntu\n    args: [a]\n    script: echo hi\n",
         "cannot also set 'args'",
@@ -216,6 +230,33 @@ def test_broken_config_is_caught(tmp_path: pathlib.Path, case: str) -> None:
     assert matching, f"{case}: expected {expected!r} in {findings}"
     assert matching[0].line == line, matching
     assert matching[0].file == "cloudbuild/b.yaml"
+
+
+def test_all_secret_sources_define_secret_env(tmp_path: pathlib.Path) -> None:
+    text = """\
+    steps:
+      - name: ubuntu
+        secretEnv: [A, B, C]
+    options:
+      secretEnv: [D]
+    availableSecrets:
+      secretManager:
+        - {versionName: projects/p/secrets/a/versions/1, env: A}
+      inline:
+        - {kmsKeyName: projects/p/locations/global/keyRings/r/cryptoKeys/k, envMap: {B: Zm9v}}
+    secrets:
+      - kmsKeyName: projects/p/locations/global/keyRings/r/cryptoKeys/k
+        secretEnv: {C: Zm9v, D: YmFy}
+    """
+    assert _check(tmp_path, text) == []
+
+
+def test_regional_logs_bucket_satisfies_service_account(tmp_path: pathlib.Path) -> None:
+    text = (
+        BASE + "serviceAccount: projects/p/serviceAccounts/x@p.iam.gserviceaccount.com\n"
+        "options:\n  defaultLogsBucketBehavior: REGIONAL_USER_OWNED_BUCKET\n"
+    )
+    assert _check(tmp_path, text) == []
 
 
 def test_json_syntax_error_has_line(tmp_path: pathlib.Path) -> None:
@@ -357,6 +398,27 @@ def test_templated_filename_uses_pool(tmp_path: pathlib.Path) -> None:
     assert len(findings) == 1 and "_ZZZ" in findings[0].message
 
 
+def test_templated_filename_with_literal_map_still_uses_pool(tmp_path: pathlib.Path) -> None:
+    """The pool rule: a file matched only by a pattern cannot be tied to one map."""
+    _write(tmp_path, BASE + "    env: ['A=$_A', 'Z=$_Z']\n", "cloudbuild/x.yaml")
+    _write(tmp_path, BASE + "    env: ['Z=$_Z']\n", "cloudbuild/z.yaml")
+    _write(
+        tmp_path,
+        """\
+        resource "google_cloudbuild_trigger" "t" {
+          filename      = "cloudbuild/${var.name}.yaml"
+          substitutions = { _A = "1" }
+        }
+        resource "google_cloudbuild_trigger" "z" {
+          filename      = "cloudbuild/z.yaml"
+          substitutions = { _Z = "1" }
+        }
+        """,
+        "main.tf",
+    )
+    assert check_repo(tmp_path) == []
+
+
 def test_pattern_does_not_match_other_files(tmp_path: pathlib.Path) -> None:
     _write(tmp_path, BASE + "    env: ['A=$_A']\n", "cloudbuild/other.yml")
     _write(
@@ -371,6 +433,27 @@ def test_pattern_does_not_match_other_files(tmp_path: pathlib.Path) -> None:
     )
     findings = check_repo(tmp_path)
     assert len(findings) == 1 and "_A" in findings[0].message
+
+
+def test_trigger_specs_in_tfvars_and_variable_defaults(tmp_path: pathlib.Path) -> None:
+    _write(tmp_path, BASE + "    env: ['A=$_A']\n", "cloudbuild/a.yaml")
+    _write(tmp_path, BASE + "    env: ['B=$_B']\n", "cloudbuild/b.yaml")
+    _write(
+        tmp_path,
+        'triggers = {\n  a = {\n    filename = "cloudbuild/a.yaml"\n'
+        '    substitutions = { _A = "1" }\n  }\n}\n',
+        "envs/dev/terraform.tfvars",
+    )
+    _write(
+        tmp_path,
+        'variable "triggers" {\n  default = {\n    b = {\n      filename = "cloudbuild/b.yaml"\n'
+        '      substitutions = { _B = "1" }\n    }\n  }\n}\n',
+        "envs/dev/variables.tf",
+    )
+    assert check_repo(tmp_path) == []
+    (tmp_path / "envs/dev/terraform.tfvars").unlink()
+    findings = check_repo(tmp_path)
+    assert [(f.file, "_A" in f.message) for f in findings] == [("cloudbuild/a.yaml", True)]
 
 
 def test_terraform_dot_dirs_are_skipped(tmp_path: pathlib.Path) -> None:
