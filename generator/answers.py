@@ -74,12 +74,14 @@ _PARENT_RE = re.compile(r"^(organizations|folders)/[0-9]{1,25}$")
 _BILLING_RE = re.compile(r"^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$")
 _GH_OWNER_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 _GH_REPO_RE = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
-_APPROVER_RE = re.compile(r"^@[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}(?:/[A-Za-z0-9_.-]{1,100})?$")
+_APPROVER_RE = re.compile(
+    r"^@[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}(?:/[A-Za-z0-9_.-]{1,100})?$"
+)
 _EMAIL_RE = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
 )
-_SUFFIX_RE = re.compile(r"^[a-z0-9]{%d}$" % SUFFIX_LEN)
+_SUFFIX_RE = re.compile(rf"^[a-z0-9]{{{SUFFIX_LEN}}}$")
 _PROJECT_ID_RE = re.compile(r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
 # git check-ref-format, restricted to what a branch protection pattern handles literally
 _BRANCH_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$")

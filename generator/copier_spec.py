@@ -45,7 +45,7 @@ def question_spec(q: Question) -> dict[str, Any]:
     spec["default"] = q.default
     if q.when is not None:
         spec["when"] = q.when
-    spec["validator"] = "{{ mlopsgen_check('%s') }}" % q.name
+    spec["validator"] = f"{{{{ mlopsgen_check('{q.name}') }}}}"
     return spec
 
 

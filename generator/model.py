@@ -137,6 +137,7 @@ def build_context(
     layout = a["project_layout"]
     adopt: Mapping[str, str] = a["adopt_project_ids"]
     shared_project: str | None = None
+    cicd: dict[str, Any]
     if layout == "single_project":
         shared_project = adopt.get("shared", f"{slug}-ml-{suffix}")
         cicd = {"id": shared_project, "create": "shared" not in adopt}
@@ -223,7 +224,8 @@ def name_problems(a: Mapping[str, Any]) -> list[Problem]:
         pid = env["project_id"]
         need(bool(_PROJECT_ID_RE.match(pid)), "project id", pid, project_rule)
         for bucket in env["buckets"].values():
-            need(bool(_BUCKET_RE.match(bucket)), "bucket name", bucket, "bucket names are 3-63 chars")
+            need(bool(_BUCKET_RE.match(bucket)), "bucket name", bucket,
+                 "bucket names are 3-63 chars")
         for dataset in env["datasets"].values():
             need(bool(_DATASET_RE.match(dataset)), "dataset id", dataset, "[A-Za-z0-9_]{1,1024}")
         for account in env["service_accounts"].values():

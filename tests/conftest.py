@@ -53,7 +53,9 @@ def template_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return snap
 
 
-def copier_copy(template: Path, dest: Path, data: Mapping[str, Any]) -> subprocess.CompletedProcess[str]:
+def copier_copy(
+    template: Path, dest: Path, data: Mapping[str, Any]
+) -> subprocess.CompletedProcess[str]:
     """Plain `copier copy` (the CLI a consultant runs), answers from a data file."""
     answers = dest.parent / f"{dest.name}-answers.yml"
     answers.write_text(yaml.safe_dump(dict(data), allow_unicode=True))

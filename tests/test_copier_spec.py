@@ -25,7 +25,7 @@ def test_every_question_has_help_default_and_validator() -> None:
         entry = spec[q.name]
         assert entry["help"]
         assert "default" in entry
-        assert entry["validator"] == "{{ mlopsgen_check('%s') }}" % q.name
+        assert entry["validator"] == f"{{{{ mlopsgen_check('{q.name}') }}}}"
     assert spec["_subdirectory"] == "templates"
     assert spec["_answers_file"] == ".copier-answers.yml"
     assert "_min_copier_version" in spec

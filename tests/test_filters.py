@@ -63,7 +63,9 @@ def test_hcl_hostile_strings_round_trip_through_terraform(tmp_path: Path) -> Non
 
 
 @pytest.mark.terraform
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.lists(text, min_size=1, max_size=25))
 def test_hcl_any_string_round_trips_through_terraform(tmp_path: Path, values: list[str]) -> None:
     work = tmp_path / f"w{abs(hash(tuple(values)))}"

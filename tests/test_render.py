@@ -20,7 +20,9 @@ from .conftest import load_example
 PRIMITIVE_ROLES = {"roles/owner", "roles/editor", "roles/viewer"}
 PUBLIC_MEMBERS = {"allUsers", "allAuthenticatedUsers"}
 
-ENVIRONMENT_SETS = [["prod"], ["dev", "prod"], ["dev", "staging", "prod"], ["d1", "qa", "uat", "pre", "prod"]]
+ENVIRONMENT_SETS = [
+    ["prod"], ["dev", "prod"], ["dev", "staging", "prod"], ["d1", "qa", "uat", "pre", "prod"]
+]
 
 
 def pairwise_matrix() -> list[dict[str, Any]]:
