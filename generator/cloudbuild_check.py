@@ -401,6 +401,8 @@ def _load(text: str, is_json: bool) -> tuple[_Node | None, list[tuple[int, str]]
             json.loads(text)
         except json.JSONDecodeError as exc:
             raise _ParseError(exc.lineno, f"invalid JSON: {exc.msg} (column {exc.colno})") from exc
+        # valid JSON holds raw tabs only as whitespace, which YAML rejects: same lines, no tabs
+        text = text.replace("\t", " ")
     loader = yaml.SafeLoader(text)
     dupes: list[tuple[int, str]] = []
     try:
@@ -631,6 +633,20 @@ def _walk_strings(node: _Node, path: str, skip: frozenset[str]) -> Iterator[tupl
             yield from _walk_strings(child, f"{path}[{i}]", skip)
 
 
+def _env_names(root: _Node) -> set[str]:
+    """Names of environment variables the build sets: env KEYs and secretEnv names."""
+    names: set[str] = set()
+    steps = _get(root, "steps")
+    holders = [_get(root, "options")]
+    if steps is not None and isinstance(steps.value, list):
+        holders += steps.value
+    for holder in holders:
+        for env in _str_list(_get(holder, "env")):
+            names.add(env.value.split("=", 1)[0])
+        names.update(item.value for item in _str_list(_get(holder, "secretEnv")))
+    return names
+
+
 def _check_substitutions(
     ctx: _Context, root: _Node, declared_by_triggers: frozenset[str], dynamic: bool
 ) -> None:
@@ -652,6 +668,7 @@ def _check_substitutions(
 
     dyn_option = _get(_get(root, "options"), "dynamicSubstitutions")
     dynamic = dynamic or (dyn_option is not None and dyn_option.value is True)
+    shell_names = _env_names(root)
     skip = frozenset({"script", "substitutions"})
     targets = list(_walk_strings(root, "", skip))
     if dynamic and subs is not None:
@@ -669,6 +686,13 @@ def _check_substitutions(
                     f"{_hint(ref.name, known)} Declare {ref.name} under 'substitutions:' in "
                     "this file or in the 'substitutions' of the Terraform trigger that runs it; "
                     f"if it is a shell variable, write it '${ref.text}'",
+                )
+            elif ref.name in shell_names:
+                ctx.add(
+                    line,
+                    f"{path}: '{ref.text}' is not a Cloud Build built-in substitution; "
+                    f"{ref.name} is an environment variable this build sets (env or secretEnv), "
+                    f"so write it '${ref.text}' to let the shell expand it",
                 )
             else:
                 close = _hint(ref.name, BUILTIN_SUBSTITUTIONS)
@@ -1046,6 +1070,16 @@ def check_repo(repo: pathlib.Path) -> list[Finding]:
     findings: list[Finding] = list(triggers.parse_errors)
 
     for src in triggers.sources:
+        for key in sorted(src.subst_keys):
+            if not _USER_SUBST_KEY.match(key) and key not in BUILTIN_SUBSTITUTIONS:
+                findings.append(
+                    Finding(
+                        src.tf_file,
+                        src.line,
+                        f"{src.label}: substitution key '{key}' is invalid: user substitutions "
+                        "start with '_' and use only A-Z, 0-9 and '_'",
+                    )
+                )
         if src.filename_literal:
             target = _norm(src.filename)
             if not (repo / target).is_file():

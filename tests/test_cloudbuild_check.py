@@ -180,6 +180,13 @@ CASES: dict[str, tuple[str, str, int]] = {
         "'$HOME' is not a Cloud Build built-in substitution",
         4,
     ),
+    "secret used without $$": (
+        "steps:\n  - name: ubuntu\n    args: [echo, $TOKEN]\n    secretEnv: [TOKEN]\n"
+        "availableSecrets:\n  secretManager:\n    - {versionName: projects/p/secrets/t/versions/1"
+        ", env: TOKEN}\n",
+        "TOKEN is an environment variable this build sets (env or secretEnv), so write it",
+        3,
+    ),
     "braced shell variable not escaped": (
         BASE + "    dir: '${WORKDIR}'\n",
         "write it '$${WORKDIR}'",
@@ -264,6 +271,13 @@ def test_json_syntax_error_has_line(tmp_path: pathlib.Path) -> None:
     findings = check_build_file(path, repo=tmp_path)
     assert len(findings) == 1
     assert findings[0].line == 3 and "invalid JSON" in findings[0].message
+
+
+def test_json_with_tabs(tmp_path: pathlib.Path) -> None:
+    text = '{\n\t"steps": [\n\t\t{"name": "a", "env": ["X=$HOME"]}\n\t]\n}\n'
+    path = _write(tmp_path, text, "cloudbuild/b.json")
+    findings = check_build_file(path, repo=tmp_path)
+    assert [(f.line, "$HOME" in f.message) for f in findings] == [(3, True)]
 
 
 def test_line_inside_block_scalar(tmp_path: pathlib.Path) -> None:
@@ -454,6 +468,19 @@ def test_trigger_specs_in_tfvars_and_variable_defaults(tmp_path: pathlib.Path) -
     (tmp_path / "envs/dev/terraform.tfvars").unlink()
     findings = check_repo(tmp_path)
     assert [(f.file, "_A" in f.message) for f in findings] == [("cloudbuild/a.yaml", True)]
+
+
+def test_invalid_trigger_substitution_key(tmp_path: pathlib.Path) -> None:
+    _write(tmp_path, BASE, "cloudbuild/a.yaml")
+    _write(
+        tmp_path,
+        'resource "google_cloudbuild_trigger" "t" {\n  filename = "cloudbuild/a.yaml"\n'
+        '  substitutions = { env = "dev" }\n}\n',
+        "main.tf",
+    )
+    findings = check_repo(tmp_path)
+    assert len(findings) == 1 and findings[0].file == "main.tf"
+    assert "substitution key 'env' is invalid" in findings[0].message
 
 
 def test_terraform_dot_dirs_are_skipped(tmp_path: pathlib.Path) -> None:
