@@ -362,8 +362,16 @@ class _ParseError(Exception):
         self.message = message
 
 
-def _convert(node: yaml.Node, loader: yaml.SafeLoader, dupes: list[tuple[int, str]]) -> _Node:
+def _convert(
+    node: yaml.Node,
+    loader: yaml.SafeLoader,
+    dupes: list[tuple[int, str]],
+    stack: frozenset[int] = frozenset(),
+) -> _Node:
     line = node.start_mark.line + 1
+    if id(node) in stack:  # a recursive alias (&a [*a]): Cloud Build cannot use it either
+        raise _ParseError(line, "invalid YAML: an alias refers to a node that contains it")
+    stack = stack | {id(node)}
     if isinstance(node, yaml.MappingNode):
         out: dict[str, _Node] = {}
         key_lines: dict[str, int] = {}
@@ -385,11 +393,11 @@ def _convert(node: yaml.Node, loader: yaml.SafeLoader, dupes: list[tuple[int, st
             key_str = key if isinstance(key, str) else str(key)
             if key_str in out and id(key_node) in explicit:
                 dupes.append((key_node.start_mark.line + 1, key_str))
-            out[key_str] = _convert(value_node, loader, dupes)
+            out[key_str] = _convert(value_node, loader, dupes, stack)
             key_lines[key_str] = key_node.start_mark.line + 1
         return _Node(out, line, key_lines=key_lines)
     if isinstance(node, yaml.SequenceNode):
-        return _Node([_convert(item, loader, dupes) for item in node.value], line)
+        return _Node([_convert(item, loader, dupes, stack) for item in node.value], line)
     value = loader.construct_object(node, deep=True)
     return _Node(value, line, block_literal=getattr(node, "style", None) == "|")
 
@@ -446,7 +454,9 @@ def _type_name(value: Any) -> str:
         return "a number"
     if value is None:
         return "empty (null)"
-    return "a string"
+    if isinstance(value, str):
+        return "a string"
+    return f"a YAML {type(value).__name__}"
 
 
 @dataclass
@@ -458,7 +468,7 @@ class _Context:
         self.findings.append(Finding(self.rel, line, message))
 
 
-def _check_value(ctx: _Context, node: _Node, spec: Spec, path: str, key: str) -> None:
+def _check_value(ctx: _Context, node: _Node, spec: Spec, path: str) -> None:
     value = node.value
     if spec == "any":
         return
@@ -503,7 +513,7 @@ def _check_value(ctx: _Context, node: _Node, spec: Spec, path: str, key: str) ->
             ctx.add(node.line, f"{path} must be a list, not {_type_name(value)}")
             return
         for i, item in enumerate(value):
-            _check_value(ctx, item, spec[1], f"{path}[{i}]", key)
+            _check_value(ctx, item, spec[1], f"{path}[{i}]")
         return
     if kind == "strmap":
         if not isinstance(value, dict):
@@ -550,7 +560,7 @@ def _check_object(ctx: _Context, node: _Node, obj: _Obj, path: str) -> None:
             )
             continue
         present.add(canonical)
-        _check_value(ctx, child, obj.fields[canonical], child_path, canonical)
+        _check_value(ctx, child, obj.fields[canonical], child_path)
     for req in sorted(obj.required - present):
         ctx.add(node.line, f"{where}{obj.label} is missing the required key '{req}'")
 

@@ -91,6 +91,8 @@ def test_valid_variants_pass(tmp_path: pathlib.Path) -> None:
 
 CASES: dict[str, tuple[str, str, int]] = {
     "yaml syntax": ("steps:\n  - name: ubuntu\n    args: [a, b\n", "invalid YAML", 4),
+    "recursive alias": ("steps: &a\n  - *a\n", "alias refers to a node", 1),
+    "date is not a string": (BASE + "tags: [2024-01-01]\n", "not a YAML date", 4),
     "not a mapping": ("- name: ubuntu\n", "must be a mapping", 1),
     "missing steps": ("timeout: 60s\n", "missing the required key 'steps'", 1),
     "empty steps": ("steps: []\n", "steps is empty", 1),
