@@ -1,0 +1,185 @@
+"""The pipeline's own KFP components (the rest are Google Cloud Pipeline Components).
+
+Lightweight components: KFP ships each function's source to a plain Python image, so every
+body is self-contained (imports inside, no module-level helpers). Their pure parts are unit
+tested through `<component>.python_func`. No resource names here: everything is an input.
+"""
+
+from typing import NamedTuple
+
+from kfp import dsl
+
+BASE_IMAGE = "python:3.11-slim"
+BIGQUERY = ["google-cloud-bigquery==3.27.0"]
+AIPLATFORM = ["google-cloud-aiplatform==1.71.1"]
+
+
+@dsl.component(base_image=BASE_IMAGE)
+def run_labels(commit: str, environment: str, run_name: str) -> dict:
+    """Labels for everything this run creates: commit, run id and environment."""
+    import re
+
+    def clean(text: str) -> str:
+        value = re.sub(r"[^a-z0-9_-]", "-", str(text).lower())
+        return re.sub(r"-+", "-", value).strip("-")[:63]
+
+    return {
+        "commit": clean(commit[:40]) or "unknown",
+        "run-id": clean(run_name) or "unknown",
+        "environment": clean(environment) or "unknown",
+        "pipeline": "inventory-forecast",
+    }
+
+
+@dsl.component(base_image=BASE_IMAGE, packages_to_install=BIGQUERY)
+def prepare_training_data(
+    project: str,
+    location: str,
+    source_table: str,
+    predictions_dataset: str,
+    run_name: str,
+    snapshot_time: str,
+    snapshot_sql: str,
+    training_sql: str,
+    forecast_sql: str,
+    training_data: dsl.Output[dsl.Dataset],
+) -> NamedTuple(
+    "PreparedData",
+    [("train_table", str), ("train_bq_uri", str), ("forecast_bq_uri", str),
+     ("predictions_bq_uri", str), ("snapshot_table", str), ("snapshot_time", str)],
+):
+    """Extract + preprocess: snapshot the source table (the run's exact data, re-readable later),
+    then build the run's training table and batch-prediction input from that snapshot."""
+    import datetime
+    import re
+
+    from google.cloud import bigquery
+
+    parts = source_table.split(".")
+    if len(parts) != 3 or not all(parts):
+        raise ValueError(f"source_table must be project.dataset.table, got {source_table!r}")
+    src_project, dataset, table = parts
+    run = re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9_]", "_", run_name)).strip("_")[-200:]
+    if snapshot_time:
+        at = datetime.datetime.fromisoformat(snapshot_time.replace("Z", "+00:00"))
+    else:
+        at = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=30)
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=datetime.timezone.utc)
+    stamp = at.astimezone(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S+00")
+    names = {
+        "snapshot": f"{src_project}.{dataset}.{table}_snapshot_{run}",
+        "train_table": f"{src_project}.{dataset}.train_{run}",
+        "forecast_table": f"{src_project}.{dataset}.forecast_input_{run}",
+    }
+    client = bigquery.Client(project=project, location=location)
+    labels = {"pipeline-run": run.lower().replace("_", "-")[:63]}
+    for sql in (
+        snapshot_sql.format(snapshot=names["snapshot"], table=source_table, timestamp=stamp,
+                            expiration_days=400),
+        training_sql.format(source=names["snapshot"], **names),
+        forecast_sql.format(source=names["snapshot"], **names),
+    ):
+        client.query(sql, job_config=bigquery.QueryJobConfig(labels=labels)).result()
+    rows = client.get_table(names["train_table"]).num_rows
+    if not rows:
+        raise RuntimeError(f"training table {names['train_table']} is empty: check {source_table}")
+    training_data.uri = f"bq://{names['train_table']}"
+    training_data.metadata.update({
+        "source_table": source_table, "snapshot_table": names["snapshot"],
+        "snapshot_time": stamp, "rows": rows, "run": run_name,
+    })
+    from collections import namedtuple
+
+    outputs = namedtuple(
+        "PreparedData",
+        ["train_table", "train_bq_uri", "forecast_bq_uri", "predictions_bq_uri", "snapshot_table",
+         "snapshot_time"],
+    )
+    return outputs(
+        train_table=names["train_table"],
+        train_bq_uri=f"bq://{names['train_table']}",
+        forecast_bq_uri=f"bq://{names['forecast_table']}",
+        predictions_bq_uri=f"bq://{src_project}.{predictions_dataset}",
+        snapshot_table=names["snapshot"],
+        snapshot_time=stamp,
+    )
+
+
+@dsl.component(base_image=BASE_IMAGE)
+def check_metrics(metrics_json: str, min_r_squared: float, metrics: dsl.Output[dsl.Metrics]) -> str:
+    """Evaluate: log the holdout metrics and decide 'pass' (register + use) or 'fail' (stop)."""
+    import json
+
+    values = json.loads(metrics_json)
+    if "r_squared" not in values:
+        raise ValueError(f"metrics lack r_squared: {sorted(values)}")
+    for key, value in sorted(values.items()):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            metrics.log_metric(key, float(value))
+    metrics.log_metric("min_r_squared", float(min_r_squared))
+    return "pass" if float(values["r_squared"]) >= float(min_r_squared) else "fail"
+
+
+@dsl.component(base_image=BASE_IMAGE, packages_to_install=AIPLATFORM)
+def automl_model_metrics(model: dsl.Input[dsl.Artifact], location: str) -> str:
+    """The AutoML model's evaluation metrics, renamed to the custom trainer's keys (JSON)."""
+    import json
+
+    from google.cloud import aiplatform
+
+    names = {"rSquared": "r_squared", "rootMeanSquaredError": "rmse",
+             "meanAbsoluteError": "mae", "meanAbsolutePercentageError": "mape"}
+    resource = model.metadata.get("resourceName") or model.uri.split("/v1/")[-1]
+    evaluations = aiplatform.Model(resource, location=location).list_model_evaluations()
+    if not evaluations:
+        raise RuntimeError(f"model {resource} has no evaluation yet")
+    raw = dict(evaluations[0].to_dict().get("metrics", {}))
+    out = {names[k]: float(v) for k, v in raw.items() if k in names}
+    if "mape" in out:
+        out["mape"] = out["mape"] / 100.0  # Vertex reports a percentage
+    return json.dumps(out)
+
+
+@dsl.component(base_image=BASE_IMAGE, packages_to_install=AIPLATFORM)
+def find_endpoint(project: str, location: str, display_name: str) -> NamedTuple("EndpointRef", [("resource_name", str), ("uri", str)]):
+    """The endpoint the platform's Terraform created, looked up by display name."""
+    from google.cloud import aiplatform
+
+    found = aiplatform.Endpoint.list(
+        filter=f'display_name="{display_name}"', project=project, location=location
+    )
+    if len(found) != 1:
+        raise RuntimeError(
+            f"expected one endpoint named {display_name!r} in {project}/{location}, found "
+            f"{len(found)}: apply the environment's Terraform (model_deployment) first"
+        )
+    from collections import namedtuple
+
+    name = found[0].resource_name
+    return namedtuple("EndpointRef", ["resource_name", "uri"])(name, f"https://{location}-aiplatform.googleapis.com/v1/{name}")
+
+
+def trainer_component(image: str):  # noqa: ANN201 - a KFP container component
+    """The custom training step: the repo's trainer image from the environment's Docker repo."""
+
+    @dsl.container_component
+    def train_forecaster(
+        project: str,
+        train_table: str,
+        params: str,
+        model: dsl.Output[dsl.Model],
+        model_uri: dsl.OutputPath(str),
+        metrics_json: dsl.OutputPath(str),
+    ):
+        return dsl.ContainerSpec(
+            image=image,
+            command=["python", "-m", "pipelines.trainer.task"],
+            args=[
+                "--project", project, "--train-table", train_table, "--params", params,
+                "--model-dir", model.path, "--model-uri", model.uri,
+                "--model-uri-output", model_uri, "--metrics-output", metrics_json,
+            ],
+        )
+
+    return train_forecaster

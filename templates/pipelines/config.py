@@ -1,0 +1,177 @@
+"""Load and check `config/<env>.yaml`, the per-environment names the Terraform creates.
+
+Pure functions plus one reader at the edge (`load`). Other code takes an `EnvConfig`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+
+FEATURES = ("workbench", "automl", "model_deployment", "model_monitoring", "feature_store", "cmek")
+
+
+class ConfigError(ValueError):
+    """config/<env>.yaml is missing or malformed; the message says which file and key."""
+
+
+@dataclass(frozen=True)
+class Features:
+    workbench: bool
+    automl: bool
+    model_deployment: bool
+    model_monitoring: bool
+    feature_store: bool
+    cmek: bool
+
+
+@dataclass(frozen=True)
+class EnvConfig:
+    environment: str
+    project_id: str
+    region: str
+    branch: str
+    next_environment: str | None
+    next_branch: str | None
+    data_bucket: str
+    pipeline_root_bucket: str
+    training_dataset: str
+    predictions_dataset: str
+    pipeline_service_account: str
+    notebook_service_account: str | None
+    docker_repo: str
+    kfp_repo: str
+    pubsub_topic: str
+    tensorboard_display_name: str
+    endpoint_display_name: str | None
+    notification_email: str
+    features: Features
+
+    def pipeline_root(self, commit: str) -> str:
+        """Where one commit's runs keep their artifacts."""
+        return f"gs://{self.pipeline_root_bucket}/runs/{commit}"
+
+    def image(self, name: str, tag: str) -> str:
+        """A container image in this environment's Docker repository."""
+        return f"{self.docker_repo}/{name}:{tag}"
+
+
+def _get(data: Mapping[str, Any], key: str, where: str, *, optional: bool = False) -> Any:
+    if key not in data:
+        raise ConfigError(f"{where}: missing key {key!r}")
+    value = data[key]
+    if value is None and optional:
+        return None
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ConfigError(f"{where}: key {key!r} must not be empty")
+    return value
+
+
+def _str(data: Mapping[str, Any], key: str, where: str, *, optional: bool = False) -> Any:
+    value = _get(data, key, where, optional=optional)
+    if value is not None and not isinstance(value, str):
+        raise ConfigError(f"{where}: key {key!r} must be a string, got {type(value).__name__}")
+    return value
+
+
+def _section(data: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
+    value = _get(data, key, where)
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where}: key {key!r} must be a mapping")
+    return value
+
+
+def parse(data: Any, where: str = "config") -> EnvConfig:
+    """An EnvConfig from the parsed YAML of one config file; ConfigError names the bad key."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{where}: expected a mapping at the top level")
+    buckets = _section(data, "buckets", where)
+    datasets = _section(data, "datasets", where)
+    accounts = _section(data, "service_accounts", where)
+    registry = _section(data, "artifact_registry", where)
+    features = _section(data, "features", where)
+    flags = {}
+    for name in FEATURES:
+        value = _get(features, name, f"{where}: features")
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: features.{name} must be true or false")
+        flags[name] = value
+    cfg = EnvConfig(
+        environment=_str(data, "environment", where),
+        project_id=_str(data, "project_id", where),
+        region=_str(data, "region", where),
+        branch=_str(data, "branch", where),
+        next_environment=_str(data, "next_environment", where, optional=True),
+        next_branch=_str(data, "next_branch", where, optional=True),
+        data_bucket=_str(buckets, "data", f"{where}: buckets"),
+        pipeline_root_bucket=_str(buckets, "pipeline_root", f"{where}: buckets"),
+        training_dataset=_str(datasets, "training", f"{where}: datasets"),
+        predictions_dataset=_str(datasets, "predictions", f"{where}: datasets"),
+        pipeline_service_account=_str(accounts, "pipeline", f"{where}: service_accounts"),
+        notebook_service_account=_str(
+            accounts, "notebook", f"{where}: service_accounts", optional=True
+        ),
+        docker_repo=_str(registry, "docker", f"{where}: artifact_registry"),
+        kfp_repo=_str(registry, "kfp", f"{where}: artifact_registry"),
+        pubsub_topic=_str(data, "pubsub_topic", where),
+        tensorboard_display_name=_str(data, "tensorboard_display_name", where),
+        endpoint_display_name=_str(data, "endpoint_display_name", where, optional=True),
+        notification_email=_str(data, "notification_email", where),
+        features=Features(**flags),
+    )
+    if cfg.features.model_deployment and not cfg.endpoint_display_name:
+        raise ConfigError(f"{where}: model_deployment is on but endpoint_display_name is null")
+    if not cfg.kfp_repo.startswith("https://"):
+        raise ConfigError(f"{where}: artifact_registry.kfp must be an https:// URL")
+    return cfg
+
+
+def config_path(env: str, config_dir: Path = CONFIG_DIR) -> Path:
+    return config_dir / f"{env}.yaml"
+
+
+def available_environments(config_dir: Path = CONFIG_DIR) -> list[str]:
+    return sorted(p.stem for p in config_dir.glob("*.yaml"))
+
+
+def promotion_order(configs: Mapping[str, EnvConfig]) -> list[str]:
+    """Environment names in promotion order, following next_environment links."""
+    targets = {c.next_environment for c in configs.values() if c.next_environment}
+    firsts = [name for name in configs if name not in targets]
+    if len(firsts) != 1:
+        raise ConfigError(
+            f"cannot order environments {sorted(configs)}: expected exactly one that no other "
+            f"promotes into, found {sorted(firsts)}"
+        )
+    order = [firsts[0]]
+    while (nxt := configs[order[-1]].next_environment) is not None:
+        if nxt not in configs or nxt in order:
+            raise ConfigError(f"environment {order[-1]!r} promotes into unknown/cyclic {nxt!r}")
+        order.append(nxt)
+    return order
+
+
+def load(env: str | None = None, config_dir: Path = CONFIG_DIR) -> EnvConfig:
+    """Read config/<env>.yaml; without `env`, the first environment in promotion order."""
+    if env is None:
+        names = available_environments(config_dir)
+        if not names:
+            raise ConfigError(f"no config/<env>.yaml files in {config_dir}")
+        configs = {name: _read(config_path(name, config_dir)) for name in names}
+        return configs[promotion_order(configs)[0]]
+    path = config_path(env, config_dir)
+    if not path.is_file():
+        known = ", ".join(available_environments(config_dir)) or "none"
+        raise ConfigError(f"no config for environment {env!r} ({path}); known: {known}")
+    return _read(path)
+
+
+def _read(path: Path) -> EnvConfig:
+    with path.open(encoding="utf-8") as handle:
+        return parse(yaml.safe_load(handle), where=str(path))

@@ -1,0 +1,50 @@
+"""Entry point of the custom training container (`python -m pipelines.trainer.task`).
+
+Reads the run's training table from BigQuery, trains, writes `model.joblib` (the layout Vertex
+AI's prebuilt scikit-learn serving container loads) and the holdout metrics. All locations are
+arguments supplied by the pipeline; nothing here names a resource.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+import joblib
+
+from pipelines.trainer.model import TrainParams, train_and_evaluate
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--project", required=True)
+    p.add_argument("--train-table", required=True, help="project.dataset.table")
+    p.add_argument("--params", default="{}", help="JSON object of TrainParams fields")
+    p.add_argument("--model-dir", required=True, help="local (GCS FUSE) path of the Model artifact")
+    p.add_argument("--model-uri", required=True, help="gs:// URI of the same artifact")
+    p.add_argument("--model-uri-output", required=True, help="file to write the model URI to")
+    p.add_argument("--metrics-output", required=True, help="file to write the metrics JSON to")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parse(argv)
+    from google.cloud import bigquery  # only in the container; tests use the pure model
+
+    params = TrainParams.from_mapping(json.loads(args.params))
+    client = bigquery.Client(project=args.project)
+    sales = client.query(f"SELECT * FROM `{args.train_table}`").to_dataframe()
+    model, metrics = train_and_evaluate(sales, params)
+    Path(args.model_dir).mkdir(parents=True, exist_ok=True)
+    joblib.dump(model, os.path.join(args.model_dir, "model.joblib"))
+    for path, text in ((args.model_uri_output, args.model_uri),
+                       (args.metrics_output, json.dumps({**metrics, **params.as_dict()}))):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(text, encoding="utf-8")
+    print(json.dumps({"train_table": args.train_table, "metrics": metrics}))
+
+
+if __name__ == "__main__":
+    main()
