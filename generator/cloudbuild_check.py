@@ -53,7 +53,10 @@ Each source also yields its ``service_account`` (when set) and its ``substitutio
 - A file matched by a source with a ``service_account`` runs as a user-managed service
   account (pattern matches count only when the file name pattern has a literal part).
 
-A literal trigger file name that does not exist in the repo is reported too.
+A literal trigger file name that does not exist in the repo is reported too. A ``.tf`` file
+python-hcl2 cannot parse is not reported (``terraform validate`` reports real syntax errors);
+if it mentions triggers or substitutions, every config gets the fallback pool, which then also
+holds every ``_KEY =`` written in that file.
 """
 
 from __future__ import annotations
@@ -915,7 +918,7 @@ class _TriggerSource:
 class _Triggers:
     sources: list[_TriggerSource] = field(default_factory=list)
     pool: set[str] = field(default_factory=set)
-    parse_errors: list[Finding] = field(default_factory=list)
+    unparsed: list[str] = field(default_factory=list)  # .tf files python-hcl2 cannot read
 
 
 def _unquote(s: str) -> str:
@@ -1015,10 +1018,14 @@ def _collect_triggers(repo: pathlib.Path) -> _Triggers:
         rel = tf.relative_to(repo).as_posix()
         try:
             doc = _load_hcl(tf)
-        except Exception as exc:  # python-hcl2 raises lark errors of many kinds
-            out.parse_errors.append(
-                Finding(rel, 0, f"cannot parse Terraform file to find Cloud Build triggers: {exc}")
-            )
+        except Exception:  # python-hcl2 raises lark errors of many kinds
+            # Terraform itself reports real syntax errors (validate runs it); python-hcl2 may
+            # also lag behind the language. Do not guess: every config may be run from here,
+            # with any `_KEY =` written in the file.
+            text = tf.read_text(encoding="utf-8", errors="replace")
+            if "google_cloudbuild_trigger" in text or "substitutions" in text:
+                out.unparsed.append(rel)
+                out.pool.update(re.findall(r"[\"']?(_[A-Z0-9_]+)[\"']?\s*[=:]", text))
             continue
         for block in doc.get("resource", []) or []:
             if not isinstance(block, dict):
@@ -1077,7 +1084,7 @@ def check_repo(repo: pathlib.Path) -> list[Finding]:
         p for p in (repo / "cloudbuild").glob("*") if p.is_file() and p.suffix in _CONFIG_SUFFIXES
     )
     triggers = _collect_triggers(repo)
-    findings: list[Finding] = list(triggers.parse_errors)
+    findings: list[Finding] = []
 
     for src in triggers.sources:
         for key in sorted(src.subst_keys):
@@ -1105,7 +1112,7 @@ def check_repo(repo: pathlib.Path) -> list[Finding]:
     for cfg in configs:
         rel = cfg.relative_to(repo).as_posix()
         declared: set[str] = set()
-        use_pool = False
+        use_pool = bool(triggers.unparsed)
         sa_from: str | None = None
         triggered = False
         for src in triggers.sources:

@@ -496,9 +496,13 @@ def test_terraform_dot_dirs_are_skipped(tmp_path: pathlib.Path) -> None:
     assert check_repo(tmp_path) == []
 
 
-def test_unparsable_terraform_is_reported(tmp_path: pathlib.Path) -> None:
-    _write(tmp_path, BASE, "cloudbuild/a.yaml")
-    _write(tmp_path, 'resource "x" {\n', "main.tf")
-    findings = check_repo(tmp_path)
-    assert len(findings) == 1 and findings[0].file == "main.tf"
-    assert "cannot parse Terraform" in findings[0].message
+def test_unparsable_terraform_degrades_to_the_pool(tmp_path: pathlib.Path) -> None:
+    _write(tmp_path, BASE + "    env: ['A=$_A']\n", "cloudbuild/a.yaml")
+    _write(tmp_path, 'resource "x" {\n', "broken.tf")  # irrelevant to Cloud Build
+    assert len(check_repo(tmp_path)) == 1  # _A undeclared
+    _write(
+        tmp_path,
+        'resource "google_cloudbuild_trigger" "t" {\n  substitutions = { _A = "1" }\n',
+        "main.tf",
+    )
+    assert check_repo(tmp_path) == []
