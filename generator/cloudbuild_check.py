@@ -20,6 +20,10 @@ Used by ``mlopsgen validate``. Pure: reads files, never the network. Sources of 
   substitute scripts; with ``automapSubstitutions`` the script sees substitutions as
   environment variables instead) and except ``substitutions`` values, which are checked only
   when dynamic substitutions are on (the option is set, or a Terraform trigger runs the file).
+- steps: ``name`` set; ``script`` not combined with ``args``/``entrypoint`` (documented);
+  unique ``id`` (not ``-``); every ``waitFor`` names a step id or ``-``; ``env`` entries are
+  ``KEY=VALUE``; every ``secretEnv`` (step or options) is defined by ``availableSecrets``
+  (``secretManager[].env`` or ``inline[].envMap``) or ``secrets[].secretEnv``.
 - logging: a build that runs as a user-managed service account (``serviceAccount`` in the
   file, or ``service_account`` on a trigger that runs it) is refused unless it sets
   ``logsBucket``, ``options.logging: CLOUD_LOGGING_ONLY`` or ``NONE``, or
