@@ -171,9 +171,19 @@ def _auth_failure(exc: Exception) -> CredentialsMissing | None:
             "Google Cloud credentials were rejected when refreshed "
             f"({_api_problem(exc)}): run `gcloud auth application-default login` and retry"
         )
-    if isinstance(exc, api_exceptions.Unauthenticated):
+    if isinstance(exc, api_exceptions.Unauthorized):
         return CredentialsMissing(
             "Google Cloud rejected the credentials (401): run "
+            "`gcloud auth application-default login` and retry"
+        )
+    if isinstance(exc, auth_exceptions.TransportError):
+        return CredentialsMissing(
+            f"cannot reach the Google token endpoint to use the credentials ({_api_problem(exc)})"
+            ": check the network/proxy and retry"
+        )
+    if isinstance(exc, auth_exceptions.GoogleAuthError):
+        return CredentialsMissing(
+            f"unusable Google Cloud credentials ({_api_problem(exc)}): run "
             "`gcloud auth application-default login` and retry"
         )
     return None
@@ -246,10 +256,25 @@ def _check_parent(report: PreflightReport, target: PreflightTarget, clients: Cli
     return True
 
 
-def _search_ids(projects: Any, project_id: str) -> list[Any]:
-    """projects.search for an id; walks every page."""
-    return [p for p in projects.search_projects(query=f"id:{project_id}")
-            if p.project_id == project_id]
+def _visible_under(projects: Any, parent: str, limit: int = 5) -> list[str]:
+    """Ids of ACTIVE projects the caller can see directly under `parent` (projects.search,
+    every page), for a did-you-mean hint."""
+    ids: list[str] = []
+    for p in projects.search_projects(query=f"parent:{parent}"):
+        if _state_name(p.state) == "ACTIVE":
+            ids.append(p.project_id)
+    ids.sort()
+    return ids[:limit] + (["..."] if len(ids) > limit else [])
+
+
+def _hint(clients: Clients, parent: str) -> str:
+    try:
+        ids = _visible_under(clients.projects, parent)
+    except api_exceptions.GoogleAPICallError:
+        return ""
+    if not ids:
+        return f"; you can see no project under {parent}"
+    return f"; projects you can see under {parent}: {', '.join(ids)}"
 
 
 def _check_new_project(report: PreflightReport, p: ProjectTarget, clients: Clients) -> None:
@@ -260,15 +285,10 @@ def _check_new_project(report: PreflightReport, p: ProjectTarget, clients: Clien
         report.add(label, p.project_id, PASS, "id is free")
         return
     except api_exceptions.Forbidden:
-        matches = _search_ids(clients.projects, p.project_id)
-        if matches:
-            report.add(label, p.project_id, FAIL,
-                       f"id is taken (project under {matches[0].parent}); choose another "
-                       "name_suffix or adopt the project")
-        else:
-            report.add(label, p.project_id, WARN,
-                       "cannot tell if the id is free (403: it may belong to someone else); "
-                       "project creation fails if it is taken")
+        # Resource Manager answers 403 both for ids it will not show and for unused ids
+        report.add(label, p.project_id, WARN,
+                   "cannot tell if the id is free (403: unused, or a project you cannot see); "
+                   "project creation fails if it is taken")
         return
     report.add(label, p.project_id, FAIL,
                f"id is taken: project exists ({_state_name(found.state)}, under "
@@ -284,12 +304,13 @@ def _check_adopted_project(
         found = clients.projects.get_project(name=name)
     except api_exceptions.NotFound:
         report.add(label, p.project_id, FAIL,
-                   "project not found: check adopt_project_ids in .copier-answers.yml")
+                   "project not found: check adopt_project_ids in .copier-answers.yml"
+                   + _hint(clients, parent))
         return
     except api_exceptions.Forbidden:
         report.add(label, p.project_id, FAIL,
                    "project not visible to you: ask for resourcemanager.projects.get "
-                   "(e.g. roles/browser) on it, or check the id")
+                   "(e.g. roles/browser) on it, or check the id" + _hint(clients, parent))
         return
     state = _state_name(found.state)
     if state != "ACTIVE":

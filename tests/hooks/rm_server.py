@@ -3,19 +3,26 @@
 Speaks the JSON/HTTP API the `google-cloud-resource-manager` REST transport calls:
 `GET /v3/projects/{id}`, `GET /v3/projects:search` (paged), `GET /v3/folders/{id}`,
 `GET /v3/organizations/{id}`, `POST /v3/{projects|folders|organizations}/{id}:testIamPermissions`,
-and an OAuth token endpoint (`POST /token`) for authorized-user credentials files. Answers 200,
-401 (no/unknown bearer token), 403 (resource not visible) and 404 (no such resource) with the
-Google error body shape.
+and an OAuth 2.0 token endpoint (`POST /token`, JWT bearer grant) for service-account
+credentials files. Tokens are checked for real: the grant's assertion, or a self-signed JWT sent
+as the bearer token, must verify (RS256) against a registered service-account public key.
+Answers 200, 401 (no/invalid token), 403 (resource not visible) and 404 (no such resource) with
+the Google error body shape.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 TOKEN = "ya29.test-access-token"
 # Project.State / Folder.State / Organization.State numbers, for `$alt=json;enum-encoding=int`
@@ -32,6 +39,7 @@ class RMState:
     search_page_size: int = 1
     search_leading_empty_pages: int = 0
     require_token: bool = True
+    service_accounts: dict[str, rsa.RSAPublicKey] = field(default_factory=dict)  # email -> key
     requests: list[tuple[str, str]] = field(default_factory=list)
 
     def add_folder(self, number: str, display: str = "ML", state: str = "ACTIVE") -> None:
@@ -46,6 +54,43 @@ class RMState:
             "name": f"projects/{number}", "projectId": project_id, "parent": parent,
             "state": state, "displayName": project_id,
         }
+
+
+def service_account_file(path: Any, state: RMState, token_uri: str,
+                         email: str = "deployer@acme-cicd.iam.gserviceaccount.com",
+                         register: bool = True) -> Any:
+    """Write a service-account credentials file with a fresh RSA key; register its public key."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    if register:
+        state.service_accounts[email] = key.public_key()
+    path.write_text(json.dumps({
+        "type": "service_account", "project_id": "acme-cicd", "private_key_id": "k1",
+        "private_key": pem, "client_email": email, "client_id": "1", "token_uri": token_uri,
+    }))
+    return path
+
+
+def _b64(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+def verify_jwt(token: str, keys: dict[str, rsa.RSAPublicKey]) -> dict[str, Any] | None:
+    """The claims of an RS256 JWT signed by a registered key and not expired, else None."""
+    try:
+        header_b64, payload_b64, sig_b64 = token.split(".")
+        claims = json.loads(_b64(payload_b64))
+        key = keys[claims["iss"]]
+        key.verify(_b64(sig_b64), f"{header_b64}.{payload_b64}".encode(),
+                   padding.PKCS1v15(), hashes.SHA256())
+    except Exception:
+        return None
+    if claims.get("exp", 0) < time.time():
+        return None
+    return dict(claims)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -70,7 +115,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _authorized(self) -> bool:
         if not self.server.state.require_token:
             return True
-        if self.headers.get("Authorization") == f"Bearer {TOKEN}":
+        auth = self.headers.get("Authorization") or ""
+        bearer = auth.removeprefix("Bearer ")
+        if bearer == TOKEN or verify_jwt(bearer, self.server.state.service_accounts):
             return True
         self._error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
         return False
@@ -148,12 +195,13 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         if url.path == "/token":
             form = urllib.parse.parse_qs(raw.decode())
-            if form.get("refresh_token") == ["good-refresh-token"]:
+            assertion = (form.get("assertion") or [""])[0]
+            if verify_jwt(assertion, st.service_accounts):
                 self._send(200, {"access_token": TOKEN, "expires_in": 3600,
                                  "token_type": "Bearer"})
             else:
                 self._send(400, {"error": "invalid_grant",
-                                 "error_description": "Token has been expired or revoked."})
+                                 "error_description": "Invalid JWT Signature."})
             return
         if not self._authorized():
             return
@@ -199,7 +247,9 @@ class ResourceManagerServer:
     def __init__(self, state: RMState | None = None) -> None:
         self.state = state or RMState()
         self._server = _Server(self.state)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def url(self) -> str:
