@@ -385,8 +385,12 @@ class Terraform:
         args = ["apply", "-input=false", "-no-color", "-json", str(Path(plan_file).resolve())]
         return self.run("apply", args, json_ui=True)
 
-    def output(self) -> dict[str, OutputValue]:
-        result = self.run("output", ["output", "-json", "-no-color"], stream=False)
+    def output(self, *, state_file: Path | None = None) -> dict[str, OutputValue]:
+        """Root outputs (`output -json`); `state_file` reads a local state snapshot instead."""
+        args = ["output", "-json", "-no-color"]
+        if state_file is not None:
+            args.append(f"-state={state_file}")
+        result = self.run("output", args, stream=False)
         text = result.stdout.strip() or "{}"
         data = json.loads(text)
         return parse_outputs(data)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib
 import json
 import os
 import re
@@ -182,11 +183,11 @@ def offline_workspace(dest: Path, env: str) -> Iterator[tuple[Path, dict[str, st
     """A scratch copy of DEST/terraform whose env root uses a local backend, and the environment
     for terraform to use the stand-in providers. Yields (env root in scratch, env vars)."""
     try:
-        from generator.offline import offline_providers
-    except ImportError as exc:
+        offline_providers = importlib.import_module("generator.offline").offline_providers
+    except (ImportError, AttributeError) as exc:
         raise HookError(
-            "--offline needs generator.offline (stand-in providers), which this installation "
-            f"lacks: {exc}"
+            "--offline needs generator.offline.offline_providers (the stand-in providers), "
+            f"which this installation lacks: {exc}"
         ) from exc
     state_file = state_root(dest) / "offline" / env / "terraform.tfstate"
     state_file.parent.mkdir(parents=True, exist_ok=True)
