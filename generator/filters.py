@@ -55,13 +55,30 @@ def hcl(value: Any, indent: int = 0) -> str:
     if isinstance(value, Mapping):
         if not value:
             return "{}"
-        keys = [str(k) for k in value]
-        width = max(len(_hcl_key(k)) for k in keys)
-        lines = [
-            f"{pad}  {_hcl_key(k).ljust(width)} = {hcl(v, indent + 1)}" for k, v in value.items()
-        ]
-        return "{\n" + "\n".join(lines) + f"\n{pad}}}"
+        pairs = [(_hcl_key(str(k)), hcl(v, indent + 1)) for k, v in value.items()]
+        return "{\n" + "\n".join(f"{pad}  {line}" for line in _aligned(pairs)) + f"\n{pad}}}"
     raise TypeError(f"cannot express {type(value).__name__} in HCL")
+
+
+def _aligned(pairs: list[tuple[str, str]]) -> list[str]:
+    """`key = value` lines aligned as `terraform fmt` aligns them: the `=` of consecutive
+    single-line attributes line up; an attribute whose value spans lines stands alone."""
+    lines: list[str] = []
+    run: list[tuple[str, str]] = []
+
+    def flush() -> None:
+        width = max((len(k) for k, _ in run), default=0)
+        lines.extend(f"{k.ljust(width)} = {v}" for k, v in run)
+        run.clear()
+
+    for key, text in pairs:
+        if "\n" in text:
+            flush()
+            lines.append(f"{key} = {text}")
+        else:
+            run.append((key, text))
+    flush()
+    return lines
 
 
 def _hcl_key(key: str) -> str:
@@ -72,13 +89,10 @@ def hcl_tfvars(values: Mapping[str, Any]) -> str:
     """A terraform.tfvars body, aligned as `terraform fmt` aligns it."""
     if not values:
         return ""
-    width = max(len(k) for k in values)
-    lines = []
-    for key, value in values.items():
+    for key in values:
         if not _HCL_IDENT.match(key):
             raise ValueError(f"{key!r} is not a valid Terraform variable name")
-        lines.append(f"{key.ljust(width)} = {hcl(value)}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(_aligned([(k, hcl(v)) for k, v in values.items()])) + "\n"
 
 
 def yaml(value: Any) -> str:

@@ -116,6 +116,13 @@ def _env_context(
         "endpoint": f"{slug}-{env}-forecast",
         "feature_online_store": f"{underscored}_{env}_features",
         "workbench_instance": f"{env}-workbench",
+        # Private network for Workbench / Dataflow (the projects have no default network).
+        "network": {
+            "name": f"{env}-mlops",
+            "subnet": f"{env}-mlops-{a['region']}",
+            "cidr": "10.10.0.0/24",
+        },
+        "log_bucket": f"{env}-pipeline-logs",
         # Cloud Build triggers (CI/CD project, region) and the check name the Cloud Build GitHub
         # App reports for the plan trigger: "<trigger name> (<project id>)".
         "triggers": {
@@ -180,6 +187,8 @@ def build_context(
         },
         "cicd_project": cicd,
         "state_bucket": f"{slug}-tfstate-{suffix}",
+        "state_kms_key_ring": f"{slug}-tfstate",
+        "build_log_bucket": "cloud-build-logs",
         "labels": {"client": slug, "managed-by": "mlopsgen"},
         "environments": envs,
         "environment_names": [e["name"] for e in envs],

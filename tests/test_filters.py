@@ -115,6 +115,8 @@ def test_md_has_no_raw_markup(value: str) -> None:
 
 def test_tfvars_body_is_aligned_like_terraform_fmt() -> None:
     body = hcl_tfvars({"a": "x", "longer_name": ["1"], "m": {"k": True}})
-    assert body.splitlines()[0] == 'a           = "x"'
+    # a multi-line value breaks the alignment run, as in `terraform fmt`
+    assert body.splitlines()[0] == 'a = "x"'
+    assert hcl_tfvars({"a": "x", "longer_name": 1}).splitlines()[0] == 'a           = "x"'
     with pytest.raises(ValueError):
         hcl_tfvars({"bad name": 1})
