@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,8 @@ def copier_copy(
     """Plain `copier copy` (the CLI a consultant runs), answers from a data file."""
     answers = dest.parent / f"{dest.name}-answers.yml"
     answers.write_text(yaml.safe_dump(dict(data), allow_unicode=True))
-    copier = shutil.which("copier") or str(Path(os.sys.executable).with_name("copier"))
+    beside = Path(sys.executable).with_name("copier")
+    copier = str(beside) if beside.exists() else shutil.which("copier") or "copier"
     return subprocess.run(
         [copier, "copy", "--trust", "--defaults", "--quiet", "--vcs-ref", "HEAD",
          "--data-file", str(answers), str(template), str(dest)],
