@@ -11,7 +11,7 @@ from kfp import dsl
 
 BASE_IMAGE = "python:3.11-slim"
 BIGQUERY = ["google-cloud-bigquery==3.27.0"]
-AIPLATFORM = ["google-cloud-aiplatform==1.71.1"]
+AIPLATFORM = ["google-cloud-aiplatform==1.165.1"]
 
 
 @dsl.component(base_image=BASE_IMAGE)

@@ -30,7 +30,6 @@ from pipelines import components, sql, tracking
 from pipelines.config import EnvConfig
 from pipelines.trainer.model import TrainParams
 
-SOURCE_TABLE = "sales"  # the table in the training dataset the pipeline reads
 DEFAULT_HORIZON = 7
 DEFAULT_MIN_R_SQUARED = 0.5
 AUTOML_CONTEXT_DAYS = 28
@@ -46,7 +45,7 @@ def build(cfg: EnvConfig, *, image_tag: str = "latest") -> Callable[..., Any]:
     lag_features = not automl
     training_sql = sql.training_query(lag_features=lag_features)
     snapshot_sql = sql.snapshot_query()
-    default_source = f"{cfg.project_id}.{cfg.training_dataset}.{SOURCE_TABLE}"
+    default_source = f"{cfg.project_id}.{cfg.training_dataset}.{sql.SOURCE_TABLE}"
     trainer = None
     if not automl:
         trainer = create_custom_training_job_from_component(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+SOURCE_TABLE = "sales"  # the table in the training dataset the pipeline reads
 TIME_COLUMN = "date"
 SERIES_COLUMN = "item_id"
 TARGET_COLUMN = "units_sold"

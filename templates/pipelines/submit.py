@@ -1,0 +1,163 @@
+"""Upload a compiled template to the environment's KFP Artifact Registry repo and start a run:
+`python -m pipelines.submit --env ENV --commit SHA --template build/pipeline.yaml [--dry-run]`.
+
+The run executes as the pipeline service account, keeps artifacts under
+gs://<pipeline_root bucket>/runs/<commit>, carries commit/environment labels and is recorded
+in the environment's Vertex AI Experiment. `--dry-run` prints the plan and makes no cloud call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pipelines import config, sql, tracking
+
+
+@dataclass(frozen=True)
+class SubmitPlan:
+    project: str
+    location: str
+    registry_host: str
+    template: str
+    template_tags: list[str]
+    display_name: str
+    job_id: str
+    pipeline_root: str
+    service_account: str
+    experiment: str
+    labels: dict[str, str]
+    parameter_values: dict[str, Any] = field(default_factory=dict)
+
+
+def plan(cfg: config.EnvConfig, *, commit: str, template: str, now: datetime.datetime,
+         parameters: dict[str, Any] | None = None) -> SubmitPlan:
+    """Everything the submission will do, decided without any cloud call (pure)."""
+    stamp = now.astimezone(datetime.UTC).strftime("%Y%m%d%H%M%S")
+    values: dict[str, Any] = {
+        "commit": commit, "project": cfg.project_id, "location": cfg.region,
+        "environment": cfg.environment, "predictions_dataset": cfg.predictions_dataset,
+        "source_table": f"{cfg.project_id}.{cfg.training_dataset}.{sql.SOURCE_TABLE}",
+    }
+    values.update(parameters or {})
+    return SubmitPlan(
+        project=cfg.project_id,
+        location=cfg.region,
+        registry_host=cfg.kfp_repo,
+        template=template,
+        template_tags=tracking.template_tags(commit, cfg.environment),
+        display_name=f"{tracking.PIPELINE_NAME}-{cfg.environment}",
+        job_id=tracking.job_id(cfg.environment, commit, stamp),
+        pipeline_root=cfg.pipeline_root(commit),
+        service_account=cfg.pipeline_service_account,
+        experiment=tracking.experiment_name(cfg.environment),
+        labels=tracking.run_labels(commit, cfg.environment),
+        parameter_values=values,
+    )
+
+
+def compiled_environment(spec: Any) -> str | None:
+    """The environment a compiled template was built for (its `environment` default)."""
+    try:
+        params = spec["root"]["inputDefinitions"]["parameters"]
+        return str(params["environment"]["defaultValue"])
+    except (KeyError, TypeError):
+        return None
+
+
+def check_template(spec: Any, environment: str) -> None:
+    """Refuse a template compiled for another environment: its trainer image, service account,
+    endpoint and recipients are fixed at compile time."""
+    built_for = compiled_environment(spec)
+    if built_for is None:
+        raise ValueError("the template is not a compiled inventory-forecast pipeline spec")
+    if built_for != environment:
+        raise ValueError(
+            f"the template was compiled for {built_for!r}, not {environment!r}: run "
+            f"`python -m pipelines.compile --env {environment} --output <file>` first"
+        )
+
+
+def execute(p: SubmitPlan, *, wait: bool) -> str:
+    """Upload the template, create the PipelineJob; returns the job's resource name."""
+    from google.cloud import aiplatform
+    from kfp.registry import RegistryClient
+
+    client = RegistryClient(host=p.registry_host)
+    package, version = client.upload_pipeline(
+        file_name=p.template, tags=p.template_tags,
+        extra_headers={"description": f"{p.display_name} at commit {p.labels['commit']}"},
+    )
+    aiplatform.init(project=p.project, location=p.location, experiment=p.experiment)
+    job = aiplatform.PipelineJob(
+        display_name=p.display_name,
+        template_path=f"{p.registry_host}/{package}/{version}",
+        job_id=p.job_id,
+        pipeline_root=p.pipeline_root,
+        parameter_values=p.parameter_values,
+        labels=p.labels,
+        enable_caching=False,
+        project=p.project,
+        location=p.location,
+    )
+    job.submit(service_account=p.service_account, experiment=p.experiment)
+    if wait:
+        job.wait()
+    return str(job.resource_name)
+
+
+def _parameters(pairs: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"error: --param expects NAME=VALUE, got {pair!r}")
+        try:
+            out[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key] = raw
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipelines.submit", description=__doc__)
+    parser.add_argument("--env", required=True)
+    parser.add_argument("--commit", required=True, help="the commit the template was built from")
+    parser.add_argument("--template", required=True, type=Path)
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="override a pipeline parameter (JSON value or string)")
+    parser.add_argument("--wait", action="store_true", help="block until the run finishes")
+    parser.add_argument("--dry-run", action="store_true", help="print the plan; no cloud calls")
+    args = parser.parse_args(argv)
+    try:
+        cfg = config.load(args.env)
+        p = plan(cfg, commit=args.commit, template=str(args.template),
+                 now=datetime.datetime.now(datetime.UTC), parameters=_parameters(args.param))
+    except (config.ConfigError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not args.template.is_file():
+        print(f"error: no compiled template at {args.template}; run `python -m pipelines.compile "
+              f"--output {args.template} --env {args.env}` first", file=sys.stderr)
+        return 2
+    try:
+        check_template(yaml.safe_load(args.template.read_text(encoding="utf-8")), cfg.environment)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.dry_run:
+        print(json.dumps({"dry_run": True, **asdict(p)}, indent=2))
+        return 0
+    print(f"submitted {execute(p, wait=args.wait)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from pipelines import config
+
+EXPECTED_KEYS = {
+    "environment", "project_id", "region", "branch", "next_environment", "next_branch", "buckets",
+    "datasets", "service_accounts", "artifact_registry", "pubsub_topic",
+    "tensorboard_display_name", "endpoint_display_name", "notification_email", "features",
+}
+
+
+def _raw(cfg: config.EnvConfig) -> dict[str, Any]:
+    path = config.config_path(cfg.environment)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def test_every_rendered_config_parses_with_exactly_the_documented_keys(env_configs):
+    for name, cfg in env_configs.items():
+        raw = _raw(cfg)
+        assert set(raw) == EXPECTED_KEYS, name
+        assert cfg.environment == name
+        assert cfg.docker_repo.startswith(f"{cfg.region}-docker.pkg.dev/{cfg.project_id}/")
+        assert cfg.kfp_repo.startswith(f"https://{cfg.region}-kfp.pkg.dev/{cfg.project_id}/")
+        assert cfg.pubsub_topic.startswith(f"projects/{cfg.project_id}/topics/")
+        assert (cfg.endpoint_display_name is not None) == cfg.features.model_deployment
+        assert (cfg.notebook_service_account is not None) == cfg.features.workbench
+
+
+def test_promotion_order_follows_next_environment(env_configs):
+    order = config.promotion_order(env_configs)
+    assert sorted(order) == sorted(env_configs)
+    for here, nxt in zip(order, order[1:], strict=False):
+        assert env_configs[here].next_environment == nxt
+    assert env_configs[order[-1]].next_environment is None
+    assert config.load().environment == order[0]
+
+
+def test_pipeline_root_is_per_commit(first_config):
+    assert first_config.pipeline_root("abc123") == (
+        f"gs://{first_config.pipeline_root_bucket}/runs/abc123"
+    )
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d.pop("project_id"), "missing key 'project_id'"),
+        (lambda d: d["buckets"].pop("pipeline_root"), "missing key 'pipeline_root'"),
+        (lambda d: d.update(region=""), "'region' must not be empty"),
+        (lambda d: d["features"].update(automl="yes"), "features.automl must be true or false"),
+        (lambda d: d.update(project_id=123), "'project_id' must be a string"),
+        (lambda d: (d["features"].update(model_deployment=True),
+                    d.update(endpoint_display_name=None)), "endpoint_display_name is null"),
+        (lambda d: d["artifact_registry"].update(kfp="europe-kfp.pkg.dev/x/y"), "https://"),
+    ],
+)
+def test_parse_names_the_bad_key(first_config, mutate, message):
+    data = copy.deepcopy(_raw(first_config))
+    mutate(data)
+    with pytest.raises(config.ConfigError, match=message.replace("(", r"\(").replace(".", r"\.")):
+        config.parse(data, where="cfg.yaml")
+
+
+def test_unknown_environment_lists_the_known_ones(env_configs):
+    with pytest.raises(config.ConfigError, match="known: " + ", ".join(sorted(env_configs))):
+        config.load("nosuchenv")
+
+
+def test_promotion_order_rejects_cycles(first_config, tmp_path: Path):
+    a = first_config.__class__(**{**first_config.__dict__, "environment": "a",
+                                  "next_environment": "b"})
+    b = first_config.__class__(**{**first_config.__dict__, "environment": "b",
+                                  "next_environment": "a"})
+    with pytest.raises(config.ConfigError, match="cannot order"):
+        config.promotion_order({"a": a, "b": b})
+    with pytest.raises(config.ConfigError, match="no config"):
+        config.load(config_dir=tmp_path)

@@ -1,0 +1,112 @@
+"""Compile the pipeline offline for each feature combination and inspect the spec."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from kfp import compiler
+
+from pipelines import config, submit
+from pipelines.pipeline import build
+
+
+def _compile(cfg: config.EnvConfig, tmp_path: Path) -> dict[str, Any]:
+    out = tmp_path / f"{cfg.environment}-{cfg.features.automl}-{cfg.features.model_deployment}.yaml"
+    compiler.Compiler().compile(build(cfg, image_tag="test-tag"), str(out))
+    spec = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert isinstance(spec, dict)
+    return spec
+
+
+def _components(spec: dict[str, Any]) -> set[str]:
+    """Component names of every task, however deeply nested (exit handler, conditions)."""
+    found: set[str] = set()
+
+    def walk(dag: dict[str, Any]) -> None:
+        for task in dag.get("tasks", {}).values():
+            name = task["componentRef"]["name"]
+            found.add(name)
+            inner = spec["components"][name].get("dag")
+            if inner:
+                walk(inner)
+
+    walk(spec["root"]["dag"])
+    return found
+
+
+def _variant(cfg: config.EnvConfig, automl: bool, deploy: bool) -> config.EnvConfig:
+    features = dataclasses.replace(cfg.features, automl=automl, model_deployment=deploy)
+    return dataclasses.replace(cfg, features=features,
+                               endpoint_display_name=cfg.endpoint_display_name or "test-endpoint")
+
+
+@pytest.mark.parametrize("automl", [True, False])
+@pytest.mark.parametrize("deploy", [True, False])
+def test_spec_reflects_the_feature_toggles(first_config, tmp_path, automl, deploy):
+    spec = _compile(_variant(first_config, automl, deploy), tmp_path)
+    names = _components(spec)
+    assert {"comp-exit-handler-1", "comp-vertex-pipelines-notification-email",
+            "comp-prepare-training-data", "comp-check-metrics", "comp-model-batch-predict",
+            "comp-run-labels"} <= names
+    assert ("comp-automl-forecasting-training-job" in names) == automl
+    assert ("comp-train-forecaster" in names) == (not automl)
+    assert ("comp-model-upload" in names) == (not automl)
+    assert ("comp-model-deploy" in names) == deploy
+
+
+def test_spec_uses_only_the_environment_names(first_config, tmp_path):
+    cfg = _variant(first_config, automl=False, deploy=False)
+    spec = _compile(cfg, tmp_path)
+    text = json.dumps(spec)
+    params = spec["root"]["inputDefinitions"]["parameters"]
+    assert params["project"]["defaultValue"] == cfg.project_id
+    assert params["location"]["defaultValue"] == cfg.region
+    assert params["environment"]["defaultValue"] == cfg.environment
+    assert cfg.image("forecast-trainer", "test-tag") in text
+    assert cfg.pipeline_service_account in text
+    assert cfg.notification_email in text
+    exit_task = spec["root"]["dag"]["tasks"]["vertex-pipelines-notification-email"]
+    assert exit_task["triggerPolicy"]["strategy"] == "ALL_UPSTREAM_TASKS_COMPLETED"
+
+
+def test_the_evaluation_gate_guards_registration(first_config, tmp_path):
+    spec = _compile(_variant(first_config, automl=False, deploy=True), tmp_path)
+    handler = spec["components"]["comp-exit-handler-1"]["dag"]["tasks"]
+    condition = handler["condition-2"]
+    assert "== 'pass'" in condition["triggerPolicy"]["condition"]
+    gated = set(spec["components"]["comp-condition-2"]["dag"]["tasks"])
+    assert {"model-upload", "model-batch-predict", "model-deploy"} <= gated
+    assert "model-upload" not in handler
+
+
+def test_submit_plan_and_template_check(first_config, tmp_path):
+    spec = _compile(first_config, tmp_path)
+    submit.check_template(spec, first_config.environment)
+    with pytest.raises(ValueError, match="compiled for"):
+        submit.check_template(spec, first_config.environment + "x")
+    p = submit.plan(first_config, commit="0123abc", template="t.yaml",
+                    now=datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.UTC))
+    assert p.pipeline_root == f"gs://{first_config.pipeline_root_bucket}/runs/0123abc"
+    assert p.service_account == first_config.pipeline_service_account
+    assert p.labels["commit"] == "0123abc" and p.labels["environment"] == first_config.environment
+    assert p.parameter_values["commit"] == "0123abc"
+    assert p.job_id.endswith("-20240102030405")
+    assert p.registry_host == first_config.kfp_repo
+
+
+def test_submit_dry_run_makes_no_cloud_call(first_config, tmp_path, capsys):
+    template = tmp_path / "pipeline.yaml"
+    template.write_text(yaml.safe_dump(_compile(first_config, tmp_path)), encoding="utf-8")
+    code = submit.main(["--env", first_config.environment, "--commit", "abc", "--template",
+                        str(template), "--dry-run", "--param", "min_r_squared=0.9"])
+    assert code == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["dry_run"] is True and printed["parameter_values"]["min_r_squared"] == 0.9
+    assert submit.main(["--env", first_config.environment, "--commit", "abc", "--template",
+                        str(tmp_path / "missing.yaml"), "--dry-run"]) == 2
