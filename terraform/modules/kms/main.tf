@@ -1,0 +1,39 @@
+locals {
+  grants = merge([
+    for key, cfg in var.keys : {
+      for member in cfg.encrypters : "${key}/${member}" => { key = key, member = member }
+    }
+  ]...)
+}
+
+resource "google_kms_key_ring" "this" {
+  project  = var.project_id
+  name     = var.key_ring
+  location = var.location
+}
+
+resource "google_kms_crypto_key" "this" {
+  for_each        = var.keys
+  name            = each.key
+  key_ring        = google_kms_key_ring.this.id
+  purpose         = "ENCRYPT_DECRYPT"
+  rotation_period = var.rotation_period
+  labels          = var.labels
+
+  version_template {
+    algorithm        = "GOOGLE_SYMMETRIC_ENCRYPTION"
+    protection_level = "SOFTWARE"
+  }
+
+  # Destroying a key makes everything it encrypted unreadable.
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
+resource "google_kms_crypto_key_iam_member" "encrypters" {
+  for_each      = local.grants
+  crypto_key_id = google_kms_crypto_key.this[each.value.key].id
+  role          = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+  member        = each.value.member
+}

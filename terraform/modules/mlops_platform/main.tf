@@ -1,0 +1,386 @@
+locals {
+  f               = var.features
+  needs_network   = local.f.workbench || local.f.automl
+  deploy_endpoint = local.f.model_deployment || local.f.model_monitoring
+  labels          = merge(var.labels, { environment = var.environment })
+  primitive_roles = ["roles/owner", "roles/editor", "roles/viewer"]
+  display_name    = "${var.client_name} (${var.environment})"
+
+  services = sort(distinct(concat(
+    [
+      "aiplatform.googleapis.com",
+      "artifactregistry.googleapis.com",
+      "bigquery.googleapis.com",
+      "bigquerystorage.googleapis.com",
+      "cloudresourcemanager.googleapis.com",
+      "iam.googleapis.com",
+      "logging.googleapis.com",
+      "monitoring.googleapis.com",
+      "pubsub.googleapis.com",
+      "serviceusage.googleapis.com",
+      "storage.googleapis.com",
+    ],
+    local.needs_network ? ["compute.googleapis.com"] : [],
+    local.f.workbench ? ["notebooks.googleapis.com"] : [],
+    local.f.automl ? ["dataflow.googleapis.com"] : [],
+    local.f.cmek ? ["cloudkms.googleapis.com"] : [],
+  )))
+
+  # CMEK: one key per service, each usable only by that service's agent.
+  kms_keys = local.f.cmek ? merge(
+    {
+      storage          = "storage"
+      bigquery         = "bigquery"
+      aiplatform       = "aiplatform"
+      artifactregistry = "artifactregistry"
+      pubsub           = "pubsub"
+    },
+    local.f.workbench ? { compute = "compute" } : {},
+  ) : {}
+  kms_key = try(module.kms[0].key_ids, {})
+
+  # CI accounts: everything they need on this project, minus what the bootstrap root already
+  # granted on a project that existed before CI ran.
+  ci_plan_roles = setunion(
+    var.ci_plan_roles,
+    local.f.cmek ? ["roles/cloudkms.viewer"] : [],
+    local.f.workbench ? ["roles/notebooks.viewer"] : [],
+    local.needs_network ? ["roles/compute.networkViewer"] : [],
+  )
+  ci_apply_roles = setunion(
+    var.ci_apply_roles,
+    local.f.cmek ? ["roles/cloudkms.admin"] : [],
+    local.f.workbench ? ["roles/notebooks.admin"] : [],
+    local.needs_network ? ["roles/compute.networkAdmin", "roles/compute.securityAdmin"] : [],
+  )
+  ci_grants = merge(
+    { for r in setsubtract(local.ci_plan_roles, var.project.create ? [] : var.ci_seed_roles.plan) : "plan/${r}" => {
+      role = r, member = "serviceAccount:${var.ci_service_accounts.plan}"
+    } },
+    { for r in setsubtract(local.ci_apply_roles, var.project.create ? [] : var.ci_seed_roles.apply) : "apply/${r}" => {
+      role = r, member = "serviceAccount:${var.ci_service_accounts.apply}"
+    } },
+  )
+
+  pipeline_roles = setunion(
+    [
+      "roles/aiplatform.user",
+      "roles/bigquery.jobUser",
+      "roles/bigquery.readSessionUser",
+      "roles/logging.logWriter",
+      "roles/monitoring.metricWriter",
+    ],
+    # AutoML tabular workflows run Dataflow jobs as the pipeline account.
+    local.f.automl ? ["roles/dataflow.developer", "roles/dataflow.worker"] : [],
+  )
+  notebook_roles = [
+    "roles/aiplatform.user",
+    "roles/bigquery.jobUser",
+    "roles/bigquery.readSessionUser",
+    "roles/logging.logWriter",
+    "roles/monitoring.metricWriter",
+  ]
+  notebook_member = local.f.workbench ? module.notebook_sa[0].member : null
+
+  log_alerts = merge(
+    {
+      pipeline_failed = {
+        display_name  = "Vertex AI pipeline failed: ${local.display_name}"
+        filter        = "resource.type=\"aiplatform.googleapis.com/PipelineJob\" AND (jsonPayload.state=\"PIPELINE_STATE_FAILED\" OR severity>=ERROR)"
+        severity      = "ERROR"
+        documentation = "A Vertex AI pipeline run failed in project ${var.project.id}. Open the run in the Vertex AI console (Pipelines), read the failed step's logs, fix and re-run."
+      }
+    },
+    local.f.model_monitoring ? {
+      model_monitoring = {
+        display_name  = "Vertex AI model monitoring alert: ${local.display_name}"
+        filter        = "resource.type=\"aiplatform.googleapis.com/ModelDeploymentMonitoringJob\" AND severity>=WARNING"
+        severity      = "WARNING"
+        documentation = "A model monitoring job in project ${var.project.id} reported skew or drift, or failed. Compare the serving data with the training data before promoting or retraining."
+      }
+    } : {},
+  )
+}
+
+module "project" {
+  source          = "../project"
+  project_id      = var.project.id
+  create          = var.project.create
+  name            = var.project.create ? substr("${var.environment} ${replace(var.project.id, "/[^A-Za-z0-9 -]/", "")}", 0, 30) : null
+  parent          = var.project.create ? var.project.parent : null
+  billing_account = var.project.create ? var.project.billing_account : null
+  labels          = local.labels
+  deletion_policy = var.project.deletion_policy
+  services        = local.services
+  service_agents  = local.f.cmek ? keys(local.kms_keys) : []
+  # Admin Read and Data Access audit logs for all services (this is also the bucket access
+  # log); a shared project's audit config belongs to the bootstrap root.
+  audit_all_services = !var.project.shared
+}
+
+resource "google_project_iam_member" "ci" {
+  for_each = local.ci_grants
+  project  = module.project.project_id
+  role     = each.value.role
+  member   = each.value.member
+
+  lifecycle {
+    precondition {
+      condition     = !contains(local.primitive_roles, each.value.role)
+      error_message = "Primitive roles are never granted."
+    }
+  }
+}
+
+module "kms" {
+  source          = "../kms"
+  count           = local.f.cmek ? 1 : 0
+  project_id      = module.project.project_id
+  location        = var.region
+  key_ring        = var.names.kms_key_ring
+  labels          = local.labels
+  rotation_period = var.kms_rotation_period
+  keys = {
+    for k in keys(local.kms_keys) : k => {
+      encrypters = ["serviceAccount:${module.project.service_agents[k]}"]
+    }
+  }
+}
+
+module "pipeline_sa" {
+  source        = "../service_account"
+  project_id    = module.project.project_id
+  account_id    = var.names.service_accounts.pipeline
+  display_name  = "Vertex AI pipelines (${var.environment})"
+  description   = "Runs Vertex AI pipeline jobs and their steps in ${var.environment}."
+  project_roles = local.pipeline_roles
+  iam_members = merge(
+    # Vertex AI runs pipeline steps as this account; submitters need actAs on it.
+    { self = { role = "roles/iam.serviceAccountUser", member = "serviceAccount:${var.names.service_accounts.pipeline}@${var.project.id}.iam.gserviceaccount.com" } },
+    { ci_apply = { role = "roles/iam.serviceAccountUser", member = "serviceAccount:${var.ci_service_accounts.apply}" } },
+    local.f.workbench ? { notebook = { role = "roles/iam.serviceAccountUser", member = local.notebook_member } } : {},
+  )
+}
+
+module "notebook_sa" {
+  source        = "../service_account"
+  count         = local.f.workbench ? 1 : 0
+  project_id    = module.project.project_id
+  account_id    = var.names.service_accounts.notebook
+  display_name  = "Workbench notebooks (${var.environment})"
+  description   = "Identity of the ${var.environment} Workbench instance."
+  project_roles = local.notebook_roles
+}
+
+module "data_bucket" {
+  source        = "../gcs"
+  project_id    = module.project.project_id
+  name          = var.names.buckets.data
+  location      = var.region
+  labels        = merge(local.labels, { purpose = "data-lake" })
+  force_destroy = var.force_destroy
+  versioning    = true
+  kms_key_id    = lookup(local.kms_key, "storage", null)
+  lifecycle_rules = {
+    noncurrent = {
+      action    = { type = "Delete" }
+      condition = { days_since_noncurrent_time = var.noncurrent_version_retention_days }
+    }
+    abort_uploads = {
+      action    = { type = "AbortIncompleteMultipartUpload" }
+      condition = { age = 7 }
+    }
+  }
+  iam_members = merge(
+    { pipeline = { role = "roles/storage.objectUser", member = module.pipeline_sa.member } },
+    local.f.workbench ? { notebook = { role = "roles/storage.objectUser", member = local.notebook_member } } : {},
+  )
+}
+
+module "pipeline_root_bucket" {
+  source        = "../gcs"
+  project_id    = module.project.project_id
+  name          = var.names.buckets.pipeline_root
+  location      = var.region
+  labels        = merge(local.labels, { purpose = "pipeline-root" })
+  force_destroy = var.force_destroy
+  versioning    = true
+  kms_key_id    = lookup(local.kms_key, "storage", null)
+  lifecycle_rules = {
+    old_runs = {
+      action = { type = "Delete" }
+      condition = {
+        age            = var.pipeline_root_retention_days
+        matches_prefix = ["${module.project.number}/"]
+      }
+    }
+    noncurrent = {
+      action    = { type = "Delete" }
+      condition = { days_since_noncurrent_time = 7 }
+    }
+  }
+  iam_members = merge(
+    { pipeline = { role = "roles/storage.objectUser", member = module.pipeline_sa.member } },
+    { ci_apply = { role = "roles/storage.objectUser", member = "serviceAccount:${var.ci_service_accounts.apply}" } },
+    local.f.workbench ? { notebook = { role = "roles/storage.objectUser", member = local.notebook_member } } : {},
+  )
+}
+
+module "training_dataset" {
+  source        = "../bigquery_dataset"
+  project_id    = module.project.project_id
+  dataset_id    = var.names.datasets.training
+  location      = var.region
+  friendly_name = "Training data (${var.environment})"
+  description   = "Training data and features for ${local.display_name}."
+  labels        = merge(local.labels, { purpose = "training" })
+  kms_key_id    = lookup(local.kms_key, "bigquery", null)
+  iam_members = merge(
+    { pipeline = { role = "roles/bigquery.dataViewer", member = module.pipeline_sa.member } },
+    local.f.workbench ? { notebook = { role = "roles/bigquery.dataEditor", member = local.notebook_member } } : {},
+  )
+}
+
+module "predictions_dataset" {
+  source        = "../bigquery_dataset"
+  project_id    = module.project.project_id
+  dataset_id    = var.names.datasets.predictions
+  location      = var.region
+  friendly_name = "Predictions (${var.environment})"
+  description   = "Batch predictions and forecasts for ${local.display_name}."
+  labels        = merge(local.labels, { purpose = "predictions" })
+  kms_key_id    = lookup(local.kms_key, "bigquery", null)
+  iam_members = merge(
+    { pipeline = { role = "roles/bigquery.dataEditor", member = module.pipeline_sa.member } },
+    local.f.workbench ? { notebook = { role = "roles/bigquery.dataViewer", member = local.notebook_member } } : {},
+  )
+}
+
+module "docker_registry" {
+  source        = "../artifact_registry"
+  project_id    = module.project.project_id
+  location      = var.region
+  repository_id = var.names.artifact_registry.docker
+  format        = "DOCKER"
+  description   = "Pipeline component images (${var.environment})."
+  labels        = local.labels
+  kms_key_id    = lookup(local.kms_key, "artifactregistry", null)
+  iam_members = merge(
+    { pipeline = { role = "roles/artifactregistry.reader", member = module.pipeline_sa.member } },
+    { ci_apply = { role = "roles/artifactregistry.writer", member = "serviceAccount:${var.ci_service_accounts.apply}" } },
+    local.f.workbench ? { notebook = { role = "roles/artifactregistry.reader", member = local.notebook_member } } : {},
+  )
+}
+
+module "kfp_registry" {
+  source        = "../artifact_registry"
+  project_id    = module.project.project_id
+  location      = var.region
+  repository_id = var.names.artifact_registry.kfp
+  format        = "KFP"
+  description   = "Compiled pipeline templates (${var.environment})."
+  labels        = local.labels
+  kms_key_id    = lookup(local.kms_key, "artifactregistry", null)
+  iam_members = merge(
+    { pipeline = { role = "roles/artifactregistry.reader", member = module.pipeline_sa.member } },
+    { ci_apply = { role = "roles/artifactregistry.writer", member = "serviceAccount:${var.ci_service_accounts.apply}" } },
+    local.f.workbench ? { notebook = { role = "roles/artifactregistry.writer", member = local.notebook_member } } : {},
+  )
+}
+
+module "tensorboard" {
+  source       = "../vertex_tensorboard"
+  project_id   = module.project.project_id
+  region       = var.region
+  display_name = var.names.tensorboard
+  description  = "Experiment tracking for ${local.display_name}."
+  labels       = local.labels
+  kms_key_id   = lookup(local.kms_key, "aiplatform", null)
+}
+
+module "pipeline_events" {
+  source                      = "../pubsub_topic"
+  project_id                  = module.project.project_id
+  name                        = var.names.pubsub_topic
+  labels                      = local.labels
+  kms_key_id                  = lookup(local.kms_key, "pubsub", null)
+  allowed_persistence_regions = [var.region]
+  iam_members = {
+    pipeline = { role = "roles/pubsub.publisher", member = module.pipeline_sa.member }
+  }
+}
+
+module "alerting" {
+  source               = "../alerting"
+  project_id           = module.project.project_id
+  notification_email   = var.notification_email
+  channel_display_name = "ML platform alerts: ${local.display_name}"
+  labels               = local.labels
+  log_alerts           = local.log_alerts
+}
+
+module "pipeline_logs" {
+  source         = "../log_bucket"
+  project_id     = module.project.project_id
+  location       = var.region
+  bucket_id      = var.names.log_bucket
+  description    = "Vertex AI pipeline and training job logs (${var.environment})."
+  retention_days = var.log_retention_days
+  sink_name      = var.names.log_bucket
+  filter         = "resource.type=(\"aiplatform.googleapis.com/PipelineJob\" OR \"aiplatform.googleapis.com/CustomJob\" OR \"ml_job\")"
+}
+
+module "network" {
+  source      = "../network"
+  count       = local.needs_network ? 1 : 0
+  project_id  = module.project.project_id
+  name        = var.names.network.name
+  region      = var.region
+  subnet_name = var.names.network.subnet
+  subnet_cidr = var.names.network.cidr
+}
+
+module "workbench" {
+  source                = "../workbench"
+  count                 = local.f.workbench ? 1 : 0
+  project_id            = module.project.project_id
+  name                  = var.names.workbench_instance
+  zone                  = "${var.region}-${var.workbench.zone_suffix}"
+  machine_type          = var.workbench.machine_type
+  service_account_email = module.notebook_sa[0].email
+  network_id            = module.network[0].network_id
+  subnet_id             = module.network[0].subnet_id
+  idle_shutdown_minutes = var.workbench.idle_shutdown_minutes
+  instance_owners       = var.workbench.instance_owner == null ? [] : [var.workbench.instance_owner]
+  kms_key_id            = lookup(local.kms_key, "compute", null)
+  deletion_protection   = var.deletion_protection
+  labels                = local.labels
+}
+
+module "endpoint" {
+  source       = "../vertex_endpoint"
+  count        = local.deploy_endpoint ? 1 : 0
+  project_id   = module.project.project_id
+  region       = var.region
+  name         = var.names.endpoint
+  display_name = var.names.endpoint
+  description  = "Online predictions for ${local.display_name}."
+  labels       = local.labels
+  kms_key_id   = lookup(local.kms_key, "aiplatform", null)
+  # Model monitoring reads logged requests and responses from the predictions dataset.
+  request_response_logging = local.f.model_monitoring ? {
+    sampling_rate      = 0.1
+    bigquery_table_uri = "bq://${module.project.project_id}.${module.predictions_dataset.dataset_id}.endpoint_request_response"
+  } : null
+}
+
+module "feature_store" {
+  source        = "../vertex_feature_online_store"
+  count         = local.f.feature_store ? 1 : 0
+  project_id    = module.project.project_id
+  region        = var.region
+  name          = var.names.feature_online_store
+  labels        = local.labels
+  kms_key_id    = lookup(local.kms_key, "aiplatform", null)
+  force_destroy = var.force_destroy
+}

@@ -1,0 +1,273 @@
+variable "environment" {
+  description = "Environment name (promotion stage), e.g. dev."
+  type        = string
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9]{1,7}$", var.environment))
+    error_message = "environment must be 2-8 lowercase letters or digits, starting with a letter."
+  }
+}
+
+variable "client_name" {
+  description = "Client's name as people write it; used only in display names and descriptions."
+  type        = string
+  validation {
+    condition     = length(var.client_name) >= 1 && length(var.client_name) <= 100
+    error_message = "client_name must be 1-100 characters."
+  }
+}
+
+variable "region" {
+  description = "Region of every regional resource (Vertex AI, buckets, datasets, registries, keys)."
+  type        = string
+  validation {
+    condition     = can(regex("^[a-z]+-[a-z]+[0-9]+$", var.region))
+    error_message = "region must be a region name such as europe-west4."
+  }
+}
+
+variable "project" {
+  description = <<-EOT
+    The environment's project. create = true creates it under parent with billing_account;
+    false adopts an existing project. shared = true means other deployments use the same project
+    (single-project layout): project-wide singletons such as the audit config are then left to the
+    bootstrap root.
+  EOT
+  type = object({
+    id              = string
+    create          = bool
+    shared          = optional(bool, false)
+    parent          = optional(string)
+    billing_account = optional(string)
+    deletion_policy = optional(string, "PREVENT")
+  })
+  validation {
+    condition     = !var.project.create || (var.project.parent != null && var.project.billing_account != null)
+    error_message = "Creating the project needs parent and billing_account."
+  }
+  validation {
+    condition     = !(var.project.create && var.project.shared)
+    error_message = "A shared project is created by the bootstrap root; set create = false."
+  }
+}
+
+variable "features" {
+  description = "Optional capabilities. automl only adds APIs and IAM; cmek encrypts every store with keys from a key ring of this environment."
+  type = object({
+    workbench        = optional(bool, false)
+    automl           = optional(bool, false)
+    model_deployment = optional(bool, false)
+    model_monitoring = optional(bool, false)
+    feature_store    = optional(bool, false)
+    cmek             = optional(bool, false)
+  })
+  default  = {}
+  nullable = false
+}
+
+variable "names" {
+  description = "Every resource name of the environment (computed once by the generator)."
+  type = object({
+    buckets = object({
+      data          = string
+      pipeline_root = string
+    })
+    datasets = object({
+      training    = string
+      predictions = string
+    })
+    service_accounts = object({
+      pipeline = string
+      notebook = optional(string)
+    })
+    artifact_registry = object({
+      docker = string
+      kfp    = string
+    })
+    tensorboard          = string
+    pubsub_topic         = string
+    kms_key_ring         = string
+    endpoint             = string
+    feature_online_store = string
+    workbench_instance   = string
+    network = object({
+      name   = string
+      subnet = string
+      cidr   = string
+    })
+    log_bucket = string
+  })
+  validation {
+    condition     = var.names.service_accounts.notebook == null || can(regex("^[a-z][-a-z0-9]{4,28}[a-z0-9]$", coalesce(var.names.service_accounts.notebook, "x")))
+    error_message = "names.service_accounts.notebook must be a valid service account id."
+  }
+}
+
+variable "labels" {
+  description = "Labels set on every resource that takes labels."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+  validation {
+    condition     = alltrue([for k, v in var.labels : can(regex("^[a-z][a-z0-9_-]{0,62}$", k)) && can(regex("^[a-z0-9_-]{0,63}$", v))])
+    error_message = "Label keys must be 1-63 lowercase letters, digits, '_' or '-' starting with a letter; values at most 63 of the same."
+  }
+}
+
+variable "ci_service_accounts" {
+  description = "Emails of this environment's CI accounts (created by the bootstrap root in the CI/CD project): plan (read-only) and apply."
+  type = object({
+    plan  = string
+    apply = string
+  })
+  validation {
+    condition     = alltrue([for e in [var.ci_service_accounts.plan, var.ci_service_accounts.apply] : can(regex("^[a-z][-a-z0-9]{4,28}[a-z0-9]@[a-z][-a-z0-9]{4,28}[a-z0-9]\\.iam\\.gserviceaccount\\.com$", e))])
+    error_message = "CI service accounts must be user-managed service account emails."
+  }
+}
+
+variable "ci_plan_roles" {
+  description = "Read-only roles the plan account gets on the project (feature-specific viewer roles are added when the feature is on)."
+  type        = set(string)
+  default = [
+    "roles/aiplatform.viewer",
+    "roles/artifactregistry.reader",
+    "roles/bigquery.metadataViewer",
+    "roles/browser",
+    "roles/iam.securityReviewer",
+    "roles/iam.serviceAccountViewer",
+    "roles/logging.viewer",
+    "roles/monitoring.viewer",
+    "roles/pubsub.viewer",
+    "roles/serviceusage.serviceUsageViewer",
+    "roles/storage.bucketViewer",
+  ]
+  nullable = false
+  validation {
+    condition     = length(setintersection(var.ci_plan_roles, ["roles/owner", "roles/editor", "roles/viewer"])) == 0
+    error_message = "Primitive roles are not allowed."
+  }
+}
+
+variable "ci_apply_roles" {
+  description = "Roles the apply account gets on the project: one administrator role per kind of resource this configuration manages (feature-specific roles are added when the feature is on)."
+  type        = set(string)
+  default = [
+    "roles/aiplatform.admin",
+    "roles/artifactregistry.admin",
+    "roles/bigquery.dataOwner",
+    "roles/browser",
+    "roles/iam.serviceAccountAdmin",
+    "roles/iam.serviceAccountUser",
+    "roles/logging.configWriter",
+    "roles/monitoring.alertPolicyEditor",
+    "roles/monitoring.notificationChannelEditor",
+    "roles/pubsub.admin",
+    "roles/resourcemanager.projectIamAdmin",
+    "roles/serviceusage.serviceUsageAdmin",
+    "roles/storage.admin",
+  ]
+  nullable = false
+  validation {
+    condition     = length(setintersection(var.ci_apply_roles, ["roles/owner", "roles/editor", "roles/viewer"])) == 0
+    error_message = "Primitive roles are not allowed."
+  }
+}
+
+variable "ci_seed_roles" {
+  description = "Roles the bootstrap root already grants the CI accounts on a project that exists before CI runs (adopted or shared); this configuration leaves them alone there. Keep equal to the ci_identities module's seed_roles."
+  type = object({
+    plan  = set(string)
+    apply = set(string)
+  })
+  default = {
+    plan = [
+      "roles/browser",
+      "roles/iam.securityReviewer",
+      "roles/serviceusage.serviceUsageViewer",
+    ]
+    apply = [
+      "roles/resourcemanager.projectIamAdmin",
+      "roles/serviceusage.serviceUsageAdmin",
+    ]
+  }
+  nullable = false
+}
+
+variable "notification_email" {
+  description = "Address that receives pipeline and monitoring alerts."
+  type        = string
+  validation {
+    condition     = can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.notification_email))
+    error_message = "notification_email must be an email address."
+  }
+}
+
+variable "force_destroy" {
+  description = "Let `terraform destroy` delete non-empty buckets and the feature store. Only for the disposable first environment; false everywhere else."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "deletion_protection" {
+  description = "Protect stateful resources that support it (Workbench instance) from deletion."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "pipeline_root_retention_days" {
+  description = "Vertex AI pipeline run directories (<project number>/... in the pipeline-root bucket) are deleted after this many days. Other prefixes (e.g. promoted runs) are kept."
+  type        = number
+  default     = 90
+  nullable    = false
+  validation {
+    condition     = var.pipeline_root_retention_days >= 7
+    error_message = "pipeline_root_retention_days must be at least 7."
+  }
+}
+
+variable "noncurrent_version_retention_days" {
+  description = "Overwritten or deleted object versions stay restorable this many days."
+  type        = number
+  default     = 30
+  nullable    = false
+  validation {
+    condition     = var.noncurrent_version_retention_days >= 1
+    error_message = "noncurrent_version_retention_days must be at least 1."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Vertex AI pipeline and job logs are kept this many days in their own log bucket."
+  type        = number
+  default     = 365
+  nullable    = false
+  validation {
+    condition     = var.log_retention_days >= 1 && var.log_retention_days <= 3650
+    error_message = "log_retention_days must be between 1 and 3650."
+  }
+}
+
+variable "kms_rotation_period" {
+  description = "Rotation period of the CMEK keys (seconds, e.g. \"7776000s\" = 90 days)."
+  type        = string
+  default     = "7776000s"
+  nullable    = false
+}
+
+variable "workbench" {
+  description = "Workbench instance settings (used when features.workbench)."
+  type = object({
+    machine_type          = optional(string, "e2-standard-4")
+    zone_suffix           = optional(string, "b")
+    idle_shutdown_minutes = optional(number, 60)
+    instance_owner        = optional(string)
+  })
+  default  = {}
+  nullable = false
+  validation {
+    condition     = can(regex("^[a-z]$", var.workbench.zone_suffix))
+    error_message = "workbench.zone_suffix must be a single zone letter such as b."
+  }
+}

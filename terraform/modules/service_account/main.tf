@@ -1,0 +1,22 @@
+# A user-managed service account with additive grants. No keys are ever created: workloads
+# attach the account (Vertex AI, Workbench, Cloud Build) or impersonate it.
+resource "google_service_account" "this" {
+  project      = var.project_id
+  account_id   = var.account_id
+  display_name = var.display_name
+  description  = var.description
+}
+
+resource "google_project_iam_member" "this" {
+  for_each = var.project_roles
+  project  = var.project_id
+  role     = each.value
+  member   = google_service_account.this.member
+}
+
+resource "google_service_account_iam_member" "this" {
+  for_each           = var.iam_members
+  service_account_id = google_service_account.this.name
+  role               = each.value.role
+  member             = each.value.member
+}

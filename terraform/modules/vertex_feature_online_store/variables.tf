@@ -1,0 +1,38 @@
+variable "project_id" {
+  description = "Project that holds the store."
+  type        = string
+}
+
+variable "region" {
+  description = "Vertex AI region."
+  type        = string
+}
+
+variable "name" {
+  description = "Store name: a lowercase letter or underscore, then up to 59 lowercase letters, digits or underscores."
+  type        = string
+  validation {
+    condition     = can(regex("^[a-z_][a-z0-9_]{0,59}$", var.name))
+    error_message = "name must be a lowercase letter or underscore followed by at most 59 lowercase letters, digits or underscores."
+  }
+}
+
+variable "labels" {
+  description = "Labels set on the store."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
+
+variable "kms_key_id" {
+  description = "Cloud KMS key id for CMEK; null for Google-managed keys. The Vertex AI service agent needs encrypt/decrypt on it first."
+  type        = string
+  default     = null
+}
+
+variable "force_destroy" {
+  description = "Let `terraform destroy` delete the store together with its feature views. Only for a disposable environment."
+  type        = bool
+  default     = false
+  nullable    = false
+}

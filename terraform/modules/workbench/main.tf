@@ -1,0 +1,56 @@
+locals {
+  disk_encryption = var.kms_key_id == null ? "GMEK" : "CMEK"
+}
+
+# A Vertex AI Workbench instance: no public IP, root disabled, idle shutdown, its own service
+# account, Shielded VM, disks encrypted with the platform key when CMEK is on.
+resource "google_workbench_instance" "this" {
+  project                    = var.project_id
+  name                       = var.name
+  location                   = var.zone
+  labels                     = var.labels
+  instance_owners            = length(var.instance_owners) == 0 ? null : var.instance_owners
+  enable_deletion_protection = var.deletion_protection
+
+  gce_setup {
+    machine_type      = var.machine_type
+    disable_public_ip = true
+
+    metadata = {
+      "notebook-disable-root"   = "true"
+      "idle-timeout-seconds"    = tostring(var.idle_shutdown_minutes * 60)
+      "enable-guest-attributes" = "true"
+      "serial-port-enable"      = "false"
+      "block-project-ssh-keys"  = "true"
+    }
+
+    service_accounts {
+      email = var.service_account_email
+    }
+
+    network_interfaces {
+      network = var.network_id
+      subnet  = var.subnet_id
+    }
+
+    shielded_instance_config {
+      enable_secure_boot          = true
+      enable_vtpm                 = true
+      enable_integrity_monitoring = true
+    }
+
+    boot_disk {
+      disk_size_gb    = tostring(var.boot_disk_size_gb)
+      disk_type       = "PD_BALANCED"
+      disk_encryption = local.disk_encryption
+      kms_key         = var.kms_key_id
+    }
+
+    data_disks {
+      disk_size_gb    = tostring(var.data_disk_size_gb)
+      disk_type       = "PD_BALANCED"
+      disk_encryption = local.disk_encryption
+      kms_key         = var.kms_key_id
+    }
+  }
+}
