@@ -1,0 +1,411 @@
+"""Stand-in provider behaviour, as pure functions over decoded values plus a gRPC servicer.
+
+Modelled on Terraform's `mock_provider` (terraform test): plans mark unset computed attributes
+unknown, apply fills unknowns with deterministic fake values of the right type, data sources
+return their config with computed attributes filled, and state passes through. The only
+provider-side validation is the one the real providers do generically: a computed-only
+attribute set in configuration is an error. Everything else (unknown arguments, missing
+required ones, types, block counts) is checked by Terraform core from the schema.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+
+from generator.offline import codec, schema
+from generator.offline.proto import tfplugin6_pb2 as pb
+from generator.offline.proto import tfplugin6_pb2_grpc as pb_grpc
+from generator.offline.schema import Block
+
+FAKE_TIME = "1970-01-01T00:00:00Z"
+
+
+# ---------------------------------------------------------------------------------------------
+# diagnostics
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One provider-side finding, with the attribute path Terraform maps to a source range."""
+
+    summary: str
+    detail: str
+    path: tuple[str | int, ...] = ()
+
+    def message(self) -> pb.Diagnostic:
+        steps = []
+        for step in self.path:
+            if isinstance(step, int):
+                steps.append(pb.AttributePath.Step(element_key_int=step))
+            else:
+                steps.append(pb.AttributePath.Step(attribute_name=step))
+        diag = pb.Diagnostic(severity=pb.Diagnostic.ERROR, summary=self.summary, detail=self.detail)
+        if steps:
+            diag.attribute.CopyFrom(pb.AttributePath(steps=steps))
+        return diag
+
+
+def validate_config(block: Block, config: Any, path: tuple[str | int, ...] = ()) -> list[Problem]:
+    """Findings the real provider would report for a configuration value."""
+    if not isinstance(config, dict):
+        return []
+    problems: list[Problem] = []
+    for name, (_ty, flags) in schema.attrs(block).items():
+        if flags.rstrip("w") == "c" and config.get(name) is not None:
+            problems.append(
+                Problem(
+                    "Value for unconfigurable attribute",
+                    f'Can\'t configure a value for "{name}": its value will be decided '
+                    "automatically based on the result of applying this configuration.",
+                    (*path, name),
+                )
+            )
+    for name, (nesting, _min, _max, inner) in schema.blocks(block).items():
+        value = config.get(name)
+        if nesting == "single":
+            problems += validate_config(inner, value, (*path, name))
+        elif isinstance(value, list):
+            for i, element in enumerate(value):
+                problems += validate_config(inner, element, (*path, name, i))
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# plan
+
+
+def plan_object(block: Block, proposed: Any, config: Any) -> Any:
+    """Planned new state: the proposed state with unset computed attributes unknown and
+    write-only attributes null."""
+    if proposed is None or codec.is_unknown(proposed) or not isinstance(proposed, dict):
+        return proposed
+    cfg = config if isinstance(config, dict) else {}
+    out = dict(proposed)
+    for name, (_ty, flags) in schema.attrs(block).items():
+        if "w" in flags:
+            out[name] = None
+        elif "c" in flags and cfg.get(name) is None and out.get(name) is None:
+            out[name] = codec.UNKNOWN
+    for name, (nesting, _min, _max, inner) in schema.blocks(block).items():
+        value = out.get(name)
+        if nesting == "single":
+            out[name] = plan_object(inner, value, cfg.get(name))
+        elif isinstance(value, list):
+            cfg_value = cfg.get(name)
+            cfg_list: list[Any] = cfg_value if isinstance(cfg_value, list) else []
+            by_index = nesting == "list"
+            out[name] = [
+                plan_object(inner, v, cfg_list[i] if by_index and i < len(cfg_list) else v)
+                for i, v in enumerate(value)
+            ]
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# fake values
+
+
+@dataclass
+class Faker:
+    """Deterministic stand-ins for values only the cloud would know."""
+
+    seed: str
+    defaults: dict[str, str] = field(default_factory=dict)  # from the provider configuration
+
+    def digest(self, path: str, n: int = 8) -> str:
+        return hashlib.sha256(f"{self.seed}|{path}".encode()).hexdigest()[:n]
+
+    def number(self, path: str) -> int:
+        return int(self.digest(path, 12), 16) % 900_000_000_000 + 100_000_000_000
+
+    def string(self, name: str, path: str, obj: dict[str, Any]) -> str:
+        def known(key: str) -> str | None:
+            v = obj.get(key)
+            return v if isinstance(v, str) else None
+
+        project = known("project") or self.defaults.get("project") or "offline-project"
+        if name == "project":
+            return project
+        if name in ("region", "location", "zone") and self.defaults.get(name):
+            return self.defaults[name]
+        if name.endswith("email"):
+            account = known("account_id") or f"offline-{self.digest(path)}"
+            return f"{account}@{project}.iam.gserviceaccount.com"
+        if name == "member":
+            email = known("email")
+            return f"serviceAccount:{email}" if email else f"serviceAccount:{self.digest(path)}"
+        if name == "number" or name.endswith("_number"):
+            return str(self.number(path))
+        if name.endswith(("_time", "_timestamp")) or name in ("updated", "created"):
+            return FAKE_TIME
+        if name.endswith(("self_link", "_url", "_uri")) or name in ("url", "uri"):
+            return f"https://offline.invalid/{self.digest(path)}"
+        return f"offline-{self.digest(path)}"
+
+    def value(self, name: str, ty: Any, path: str, obj: dict[str, Any]) -> Any:
+        if ty == "string":
+            return self.string(name, path, obj)
+        if ty == "number":
+            return self.number(path)
+        if ty == "bool":
+            return False
+        if ty == "dynamic":
+            return codec.dynamic("string", f"offline-{self.digest(path)}")
+        kind = ty[0]
+        if kind in ("list", "set", "tuple"):
+            return []
+        if kind == "map":
+            return {}
+        if kind == "object":
+            inner: dict[str, Any] = {}
+            for k, t in ty[1].items():
+                inner[k] = self.value(k, t, f"{path}.{k}", inner)
+            return inner
+        raise codec.CodecError(f"unsupported type {ty!r}")
+
+
+def _order(names: list[str]) -> list[str]:
+    # fill the values other fake values are built from first (email before member)
+    return sorted(names, key=lambda n: (n == "member", n))
+
+
+def fill_unknowns(block: Block, value: Any, faker: Faker, path: str = "") -> Any:
+    """Apply result: every unknown replaced by a fake known value of its type."""
+    if value is None:
+        return None
+    if codec.is_unknown(value):
+        return faker.value(path.rsplit(".", 1)[-1], schema.implied_type(block), path, {})
+    out = dict(value)
+    for name in _order(list(schema.attrs(block))):
+        ty = schema.attrs(block)[name][0]
+        v = out.get(name)
+        if codec.is_unknown(v):
+            out[name] = faker.value(name, ty, f"{path}.{name}", out)
+        elif codec.contains_unknown(v):
+            out[name] = _fill_in_collection(v, ty, faker, f"{path}.{name}")
+    for name, (nesting, _min, _max, inner) in schema.blocks(block).items():
+        v = out.get(name)
+        if nesting == "single":
+            out[name] = fill_unknowns(inner, v, faker, f"{path}.{name}")
+        elif codec.is_unknown(v):
+            out[name] = []
+        elif isinstance(v, list):
+            out[name] = [
+                fill_unknowns(inner, e, faker, f"{path}.{name}[{i}]") for i, e in enumerate(v)
+            ]
+    return out
+
+
+def _fill_in_collection(value: Any, ty: Any, faker: Faker, path: str) -> Any:
+    if codec.is_unknown(value):
+        return faker.value(path.rsplit(".", 1)[-1], ty, path, {})
+    if isinstance(ty, list) and ty[0] in ("list", "set") and isinstance(value, list):
+        return [_fill_in_collection(v, ty[1], faker, f"{path}[{i}]") for i, v in enumerate(value)]
+    if isinstance(ty, list) and ty[0] == "map" and isinstance(value, dict):
+        return {k: _fill_in_collection(v, ty[1], faker, f"{path}.{k}") for k, v in value.items()}
+    if isinstance(ty, list) and ty[0] == "object" and isinstance(value, dict):
+        return {
+            k: _fill_in_collection(value.get(k), t, faker, f"{path}.{k}") for k, t in ty[1].items()
+        }
+    return value
+
+
+def read_data(block: Block, config: Any, faker: Faker) -> Any:
+    """Data source result: the config with every computed attribute it leaves unset filled."""
+    planned = plan_object(block, config, config)
+    return fill_unknowns(block, planned, faker)
+
+
+def seed_for(type_name: str, *values: bytes) -> str:
+    h = hashlib.sha256(type_name.encode())
+    for v in values:
+        h.update(v)
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# gRPC servicer
+
+
+def _dyn(value: Any) -> pb.DynamicValue:
+    return pb.DynamicValue(msgpack=codec.encode(value))
+
+
+def _undyn(dv: pb.DynamicValue, ty: Any) -> Any:
+    if dv.msgpack:
+        return codec.decode(dv.msgpack)
+    if dv.json:
+        return codec.conform(json.loads(dv.json), ty)
+    return None
+
+
+class StandInProvider(pb_grpc.ProviderServicer):
+    """tfplugin6 Provider service answering from the schema snapshot."""
+
+    def __init__(self, name: str, on_stop: Callable[[], None] | None = None) -> None:
+        self.ps = schema.provider_schema(name)
+        self.defaults: dict[str, str] = {}
+        self.on_stop = on_stop
+
+    # -- helpers
+    def _block(self, kind: str, type_name: str, context: grpc.ServicerContext) -> Block:
+        key = type_name if kind == "resource" else f"{kind}.{type_name}"
+        block = self.ps.types.get(key)
+        if block is None:
+            hint = (
+                "the offline schema snapshot lacks it: add it to EXTRA_TYPES in "
+                "tools/refresh_provider_schemas.py and refresh the snapshot"
+                if key in self.ps.all_types
+                else f"{self.ps.source} {self.ps.version} has no such type"
+            )
+            context.abort(grpc.StatusCode.NOT_FOUND, f"{key}: {hint}")
+            raise AssertionError("unreachable")  # abort raises
+        return block
+
+    # -- information
+    def GetMetadata(self, request: Any, context: Any) -> pb.GetMetadata.Response:
+        resp = pb.GetMetadata.Response(
+            server_capabilities=pb.ServerCapabilities(get_provider_schema_optional=True)
+        )
+        for key in self.ps.types:
+            kind, _, type_name = key.rpartition(".")
+            if kind == "data":
+                resp.data_sources.append(pb.GetMetadata.DataSourceMetadata(type_name=type_name))
+            elif kind == "ephemeral":
+                resp.ephemeral_resources.append(
+                    pb.GetMetadata.EphemeralMetadata(type_name=type_name)
+                )
+            else:
+                resp.resources.append(pb.GetMetadata.ResourceMetadata(type_name=type_name))
+        return resp
+
+    def GetProviderSchema(self, request: Any, context: Any) -> pb.GetProviderSchema.Response:
+        return pb.GetProviderSchema.Response.FromString(schema.schema_response_bytes(self.ps.name))
+
+    def GetFunctions(self, request: Any, context: Any) -> pb.GetFunctions.Response:
+        return pb.GetFunctions.Response()
+
+    def CallFunction(self, request: Any, context: Any) -> pb.CallFunction.Response:
+        return pb.CallFunction.Response(
+            error=pb.FunctionError(
+                text=f"the offline stand-in for {self.ps.source} has no provider functions"
+            )
+        )
+
+    # -- validation
+    def ValidateProviderConfig(self, request: Any, context: Any) -> Any:
+        return pb.ValidateProviderConfig.Response()
+
+    def ValidateResourceConfig(self, request: Any, context: Any) -> Any:
+        block = self._block("resource", request.type_name, context)
+        config = _undyn(request.config, schema.implied_type(block))
+        diags = [p.message() for p in validate_config(block, config)]
+        return pb.ValidateResourceConfig.Response(diagnostics=diags)
+
+    def ValidateDataResourceConfig(self, request: Any, context: Any) -> Any:
+        block = self._block("data", request.type_name, context)
+        config = _undyn(request.config, schema.implied_type(block))
+        diags = [p.message() for p in validate_config(block, config)]
+        return pb.ValidateDataResourceConfig.Response(diagnostics=diags)
+
+    def ValidateEphemeralResourceConfig(self, request: Any, context: Any) -> Any:
+        block = self._block("ephemeral", request.type_name, context)
+        config = _undyn(request.config, schema.implied_type(block))
+        diags = [p.message() for p in validate_config(block, config)]
+        return pb.ValidateEphemeralResourceConfig.Response(diagnostics=diags)
+
+    def ConfigureProvider(self, request: Any, context: Any) -> Any:
+        config = _undyn(request.config, schema.implied_type(self.ps.provider))
+        if isinstance(config, dict):
+            for key in ("project", "region", "zone"):
+                if isinstance(config.get(key), str):
+                    self.defaults[key] = config[key]
+        return pb.ConfigureProvider.Response()
+
+    # -- managed resources
+    def UpgradeResourceState(self, request: Any, context: Any) -> Any:
+        block = self._block("resource", request.type_name, context)
+        ty = schema.implied_type(block)
+        raw = request.raw_state
+        value = codec.conform(json.loads(raw.json), ty) if raw.json else None
+        return pb.UpgradeResourceState.Response(upgraded_state=_dyn(value))
+
+    def ReadResource(self, request: Any, context: Any) -> Any:
+        return pb.ReadResource.Response(
+            new_state=request.current_state, private=getattr(request, "private", b"")
+        )
+
+    def PlanResourceChange(self, request: Any, context: Any) -> Any:
+        block = self._block("resource", request.type_name, context)
+        ty = schema.implied_type(block)
+        proposed = _undyn(request.proposed_new_state, ty)
+        config = _undyn(request.config, ty)
+        planned = plan_object(block, proposed, config)
+        return pb.PlanResourceChange.Response(
+            planned_state=_dyn(planned), planned_private=request.prior_private
+        )
+
+    def ApplyResourceChange(self, request: Any, context: Any) -> Any:
+        block = self._block("resource", request.type_name, context)
+        ty = schema.implied_type(block)
+        planned = _undyn(request.planned_state, ty)
+        faker = Faker(seed_for(request.type_name, request.config.msgpack), self.defaults)
+        new_state = fill_unknowns(block, planned, faker)
+        return pb.ApplyResourceChange.Response(
+            new_state=_dyn(new_state), private=request.planned_private
+        )
+
+    def ImportResourceState(self, request: Any, context: Any) -> Any:
+        block = self._block("resource", request.type_name, context)
+        ty = schema.implied_type(block)
+        state = codec.conform({"id": request.id}, ty)
+        return pb.ImportResourceState.Response(
+            imported_resources=[
+                pb.ImportResourceState.ImportedResource(
+                    type_name=request.type_name, state=_dyn(state)
+                )
+            ]
+        )
+
+    def MoveResourceState(self, request: Any, context: Any) -> Any:
+        problem = Problem(
+            "Move not supported offline",
+            f"The offline stand-in for {self.ps.source} cannot move state between types.",
+        )
+        return pb.MoveResourceState.Response(diagnostics=[problem.message()])
+
+    def ReadDataSource(self, request: Any, context: Any) -> Any:
+        block = self._block("data", request.type_name, context)
+        ty = schema.implied_type(block)
+        config = _undyn(request.config, ty)
+        faker = Faker(seed_for(request.type_name, request.config.msgpack), self.defaults)
+        return pb.ReadDataSource.Response(state=_dyn(read_data(block, config, faker)))
+
+    # -- ephemeral resources
+    def OpenEphemeralResource(self, request: Any, context: Any) -> Any:
+        block = self._block("ephemeral", request.type_name, context)
+        ty = schema.implied_type(block)
+        config = _undyn(request.config, ty)
+        faker = Faker(seed_for(request.type_name, request.config.msgpack), self.defaults)
+        return pb.OpenEphemeralResource.Response(result=_dyn(read_data(block, config, faker)))
+
+    def RenewEphemeralResource(self, request: Any, context: Any) -> Any:
+        return pb.RenewEphemeralResource.Response()
+
+    def CloseEphemeralResource(self, request: Any, context: Any) -> Any:
+        return pb.CloseEphemeralResource.Response()
+
+    def StopProvider(self, request: Any, context: Any) -> Any:
+        return pb.StopProvider.Response()
+
+
+def log(message: str) -> None:
+    """Plugin logs go to stderr, which Terraform folds into its own log (TF_LOG)."""
+    print(f"[mlopsgen-offline] {message}", file=sys.stderr, flush=True)
