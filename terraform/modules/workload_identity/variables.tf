@@ -41,6 +41,20 @@ variable "github_repository_id" {
   }
 }
 
+variable "github_subjects" {
+  description = "Exact GitHub OIDC subjects (sub claim) admitted, e.g. repo:<owner>/<repo>:pull_request or repo:<owner>/<repo>:ref:refs/heads/<branch>; every one must belong to github_repository."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition = alltrue([
+      for s in var.github_subjects :
+      var.github_repository != null && startswith(s, "repo:${coalesce(var.github_repository, "-")}:") && !strcontains(s, "*")
+    ])
+    error_message = "Each github_subjects entry must start with repo:<github_repository>: and contain no wildcard."
+  }
+}
+
 variable "jenkins" {
   description = "A Jenkins controller (OpenID Connect Provider plugin) that may authenticate: issuer_uri (HTTPS), allowed audience and the exact job subject (sub claim) to accept; null for none."
   type = object({
