@@ -9,6 +9,11 @@ terraform {
       source  = "hashicorp/google-beta"
       version = ">= 8.7.0, < 9.0.0"
     }
+    # Repository settings and branch protection (github.tf).
+    github = {
+      source  = "integrations/github"
+      version = "~> 6.13"
+    }
   }
 }
 

@@ -7,7 +7,7 @@ variable "dataset_id" {
   description = "Dataset id: letters, digits and underscores, at most 1024 characters."
   type        = string
   validation {
-    condition     = can(regex("^[A-Za-z0-9_]{1,1024}$", var.dataset_id))
+    condition     = can(regex("^[A-Za-z0-9_]+$", var.dataset_id)) && length(var.dataset_id) <= 1024
     error_message = "dataset_id may contain only letters, digits and underscores (1-1024 characters)."
   }
 }

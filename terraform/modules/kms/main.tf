@@ -1,7 +1,8 @@
 locals {
   grants = merge([
     for key, cfg in var.keys : {
-      for member in cfg.encrypters : "${key}/${member}" => { key = key, member = member }
+      # keyed by position: members are often service agent emails known only after apply
+      for i, member in cfg.encrypters : "${key}/${i}" => { key = key, member = member }
     }
   ]...)
 }

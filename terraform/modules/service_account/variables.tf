@@ -26,7 +26,7 @@ variable "description" {
   type        = string
   default     = null
   validation {
-    condition     = var.description == null || length(coalesce(var.description, "")) <= 256
+    condition     = try(length(var.description) <= 256, true)
     error_message = "description must be at most 256 characters."
   }
 }
