@@ -11,9 +11,12 @@ from generator import __version__
 # command name -> module under generator.commands exporting a click command named `command`
 COMMANDS: dict[str, str] = {
     "new": "new",
+    "validate": "validate",
     "plan": "plan",
     "apply": "apply",
     "preflight": "preflight",
+    "update": "update",
+    "fleet": "fleet",
 }
 
 
