@@ -1,0 +1,133 @@
+"""Google Cloud REST calls for the CI scripts (standard library only).
+
+Access token: `GOOGLE_OAUTH_ACCESS_TOKEN`, else the metadata server (Cloud Build runs the step as
+the trigger's service account), else `gcloud auth print-access-token`. Endpoints can be pointed
+at a local server with `STORAGE_API_URL` and `VERTEX_API_URL` (tests).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+METADATA_TOKEN_URL = (
+    "http://metadata.google.internal/computeMetadata/v1/instance/service-accounts/default/token"
+)
+
+
+class GcpError(RuntimeError):
+    def __init__(self, method: str, url: str, status: int, body: str):
+        self.status = status
+        super().__init__(f"{method} {url} failed with HTTP {status}: {body[:500]}")
+
+
+def access_token() -> str:
+    token = os.environ.get("GOOGLE_OAUTH_ACCESS_TOKEN")
+    if token:
+        return token
+    try:
+        req = urllib.request.Request(METADATA_TOKEN_URL, headers={"Metadata-Flavor": "Google"})
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            return str(json.loads(resp.read())["access_token"])
+    except (OSError, ValueError, KeyError):
+        pass
+    gcloud = shutil.which("gcloud")
+    if gcloud:
+        out = subprocess.run([gcloud, "auth", "print-access-token"], check=True,
+                             capture_output=True, text=True)
+        return out.stdout.strip()
+    raise RuntimeError("no Google credentials: set GOOGLE_OAUTH_ACCESS_TOKEN, run on Cloud Build, "
+                       "or install and log in to gcloud")
+
+
+class Gcp:
+    def __init__(self, region: str, *, dry_run: bool = False, token: str | None = None,
+                 timeout: float = 60.0):
+        self.region = region
+        self.dry_run = dry_run
+        self.timeout = timeout
+        self._token = token
+        self.storage_url = os.environ.get("STORAGE_API_URL", "https://storage.googleapis.com")
+        self.vertex_url = os.environ.get("VERTEX_API_URL",
+                                         f"https://{region}-aiplatform.googleapis.com")
+
+    def token(self) -> str:
+        if self._token is None:
+            self._token = access_token()
+        return self._token
+
+    def call(self, method: str, url: str, body: Any = None, *, raw: bytes | None = None,
+             content_type: str = "application/json") -> Any:
+        if method != "GET" and self.dry_run:
+            print(f"dry-run: would {method} {url}")
+            return None
+        data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
+        req = urllib.request.Request(url, data=data, method=method)
+        req.add_header("Authorization", f"Bearer {self.token()}")
+        if data is not None:
+            req.add_header("Content-Type", content_type)
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                text = resp.read().decode()
+        except urllib.error.HTTPError as err:
+            raise GcpError(method, url, err.code, err.read().decode(errors="replace")) from err
+        return json.loads(text) if text else None
+
+    # --- Cloud Storage ---------------------------------------------------------------------
+
+    def list_objects(self, bucket: str, prefix: str) -> list[str]:
+        names: list[str] = []
+        page = ""
+        while True:
+            query = {"prefix": prefix, "fields": "items(name),nextPageToken"}
+            if page:
+                query["pageToken"] = page
+            url = (f"{self.storage_url}/storage/v1/b/{urllib.parse.quote(bucket, safe='')}/o?"
+                   + urllib.parse.urlencode(query))
+            result = self.call("GET", url) or {}
+            names += [item["name"] for item in result.get("items", [])]
+            page = result.get("nextPageToken", "")
+            if not page:
+                return names
+
+    def delete_object(self, bucket: str, name: str) -> None:
+        url = (f"{self.storage_url}/storage/v1/b/{urllib.parse.quote(bucket, safe='')}/o/"
+               f"{urllib.parse.quote(name, safe='')}")
+        try:
+            self.call("DELETE", url)
+        except GcpError as err:
+            if err.status != 404:  # already gone: fine, rollback is idempotent
+                raise
+
+    def upload(self, bucket: str, name: str, data: bytes, content_type: str) -> None:
+        query = urllib.parse.urlencode({"uploadType": "media", "name": name})
+        url = (f"{self.storage_url}/upload/storage/v1/b/{urllib.parse.quote(bucket, safe='')}/o?"
+               f"{query}")
+        self.call("POST", url, raw=data, content_type=content_type)
+
+    # --- Vertex AI ---------------------------------------------------------------------------
+
+    def vertex(self, method: str, path: str, body: Any = None, **query: str) -> Any:
+        url = f"{self.vertex_url}/v1/{path}"
+        if query:
+            url += "?" + urllib.parse.urlencode(query)
+        return self.call(method, url, body)
+
+    def vertex_list(self, path: str, key: str, **query: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        page = ""
+        while True:
+            q = dict(query)
+            if page:
+                q["pageToken"] = page
+            result = self.vertex("GET", path, **q) or {}
+            items += result.get(key, [])
+            page = result.get("nextPageToken", "")
+            if not page:
+                return items
