@@ -115,11 +115,11 @@ def delete_pipeline_jobs(gcp: Gcp, parent: str, commit: str, report: Report,
             gcp.vertex("POST", f"{name}:cancel", {})
             report.jobs_cancelled.append(name)
             deadline = time.monotonic() + wait_seconds
-            while not gcp.dry_run and state not in TERMINAL_JOB_STATES:
-                if time.monotonic() >= deadline:
+            while not gcp.dry_run:
+                state = (gcp.vertex("GET", name) or {}).get("state", "")
+                if state in TERMINAL_JOB_STATES or time.monotonic() >= deadline:
                     break
                 time.sleep(min(10.0, max(0.0, deadline - time.monotonic())))
-                state = (gcp.vertex("GET", name) or {}).get("state", "")
             if state not in TERMINAL_JOB_STATES and not gcp.dry_run:
                 report.jobs_pending.append(name)
                 continue
