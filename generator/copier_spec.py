@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from generator import migrations
 from generator.answers import QUESTIONS, Question
 
 HEADER = """\
@@ -33,6 +34,18 @@ SETTINGS: dict[str, Any] = {
         "Next: read README.md (bootstrap, plan, apply, promote), then run\n"
         "  mlopsgen validate {{ _copier_conf.dst_path }}\n"
     ),
+    # Updates (docs/decisions/0003-upgrades.md): files the client owns after the first render
+    # (never overwritten; delete one to get the template's current version back) ...
+    "_skip_if_exists": [
+        "notebooks/*.ipynb",
+        "pipelines/trainer/model.py",
+        "pipelines/sql.py",
+    ],
+    # ... no tasks: copier runs tasks three times per update (old render, new render, the repo),
+    # and nothing the repo needs after rendering is worth that risk ...
+    "_tasks": [],
+    # ... and version-gated, idempotent migrations from generator/migrations/.
+    "_migrations": migrations.copier_entries(),
 }
 
 

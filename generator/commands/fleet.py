@@ -1,0 +1,61 @@
+"""`mlopsgen fleet update|validate`: many client repos at once, in parallel processes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from generator import fleet
+
+
+@click.command("fleet")
+@click.argument("action", type=click.Choice(fleet.ACTIONS))
+@click.option(
+    "--repos", "repo_specs", multiple=True, required=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="A file listing repo paths (one per line, # comments) or a directory holding client "
+    "repos (or a client repo itself). Repeatable.",
+)
+@click.option("--jobs", "-j", type=int, default=0, show_default="one per CPU",
+              help="Repos processed in parallel.")
+@click.option("--json-report", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the JSON report here.")
+@click.option("--vcs-ref", help="update: template version to update to (default: latest tag).")
+@click.option("--template", help="update: template location overriding each repo's recorded one.")
+@click.option("--dry-run", is_flag=True, help="update: report what would change, write nothing.")
+@click.option("--no-validate", is_flag=True, help="update: skip the offline validation.")
+@click.option("--commit", is_flag=True, help="update: commit each clean, validated update.")
+def command(
+    action: str,
+    repo_specs: tuple[Path, ...],
+    jobs: int,
+    json_report: Path | None,
+    vcs_ref: str | None,
+    template: str | None,
+    dry_run: bool,
+    no_validate: bool,
+    commit: bool,
+) -> None:
+    """Run ACTION (update or validate) over many client repos.
+
+    Prints a table (repo, from version, to version, conflicts, validation, status). Exit
+    status: 0 when every repo is fine, 1 when any repo needs attention (conflicts, failed
+    validation, an error), 2 when the repo list is unusable.
+    """
+    try:
+        repos = fleet.discover_repos(repo_specs)
+    except fleet.FleetError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+    options = fleet.FleetOptions(
+        vcs_ref=vcs_ref, template=template, dry_run=dry_run, validate=not no_validate,
+        commit=commit,
+    )
+    results = fleet.run_fleet(action, repos, jobs=jobs, options=options)
+    click.echo(fleet.format_table(results))
+    if json_report:
+        fleet.write_json_report(json_report, fleet.json_report(action, results, jobs))
+        click.echo(f"JSON report: {json_report}")
+    sys.exit(1 if any(r.needs_attention for r in results) else 0)

@@ -1,0 +1,66 @@
+"""`mlopsgen update`: bring a client repo to a newer template version without losing edits."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from generator import update as upd
+
+
+@click.command("update")
+@click.argument("repo", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option(
+    "--vcs-ref", help="Template version to update to (tag, branch, commit); default: latest tag."
+)
+@click.option(
+    "--template", help="Template location, when the recorded one moved or was recorded relative."
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Show what would change; write nothing (a temporary clone)."
+)
+@click.option("--no-validate", is_flag=True, help="Skip `mlopsgen validate` after the update.")
+@click.option("--commit", is_flag=True, help="Commit the update if it is clean and validates.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def command(
+    repo: Path,
+    vcs_ref: str | None,
+    template: str | None,
+    dry_run: bool,
+    no_validate: bool,
+    commit: bool,
+    as_json: bool,
+) -> None:
+    """Update REPO (default: .) with copier's 3-way merge.
+
+    Refuses a dirty repo or one without .copier-answers.yml. Edits survive; where an edit and
+    a template change touch the same lines, the file gets inline conflict markers and is
+    listed. Exit status: 0 updated (or nothing to do), 1 conflicts or validation failures to
+    fix, 2 the update could not run.
+    """
+    try:
+        report = upd.update_repo(
+            repo, vcs_ref=vcs_ref, template=template, dry_run=dry_run,
+            validate=not no_validate, commit=commit,
+        )
+    except upd.UpdateError as error:
+        if as_json:
+            click.echo(json.dumps({"repo": str(repo), "error": str(error)}, indent=2))
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        click.echo(upd.format_report(report))
+    if report.conflicts:
+        click.echo(
+            "error: conflicts in " + ", ".join(report.conflicts)
+            + "; resolve them, `git add` the files, then run `mlopsgen validate`",
+            err=True,
+        )
+    elif report.validation.failed:
+        click.echo("error: the updated repo does not validate (see above)", err=True)
+    sys.exit(upd.exit_code([report]))

@@ -1,0 +1,450 @@
+"""Bring a client repo to a newer template version with copier's update, safely.
+
+`update_repo` refuses what copier would mangle (no answers file, dirty tree), runs copier's
+3-way update with inline conflict markers, then reports every file that still has conflicts
+and runs the offline validation. `--dry-run` runs the same update in a throw-away clone and
+reports the diff, so the client repo is never written.
+
+Relative template paths: copier records `_src_path` exactly as it was typed (`copier copy .
+dest` records `.`) and, on update, resolves it against the *current working directory*
+(copier-org/copier#335, #1616): from anywhere else it fails with "Local template must be a
+directory" or, worse, finds a different checkout. `resolve_template` looks for the template
+relative to the repo, its parent and the caller's cwd, and the update then runs with that
+directory as cwd, so the recorded value stays as it was. `--template` overrides the recorded
+source altogether (for a template that moved); the answers file then records the new source.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ANSWERS_FILE = ".copier-answers.yml"
+CONFLICT_START = re.compile(r"^<{7} ")
+CONFLICT_END = re.compile(r"^>{7} ")
+_REMOTE_PREFIXES = ("gh:", "gl:", "git@", "git+", "http://", "https://", "ssh://", "file://")
+
+
+class UpdateError(RuntimeError):
+    """The update cannot start or did not finish; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class TemplateSource:
+    """Where copier reads the template from, and the directory to run copier in."""
+
+    url: str
+    cwd: Path
+    overridden: bool = False
+
+
+@dataclass(frozen=True)
+class Validation:
+    """Outcome of `mlopsgen validate` on the updated repo."""
+
+    status: str  # "ok" | "failed" | "skipped"
+    detail: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
+
+
+@dataclass
+class UpdateReport:
+    repo: Path
+    from_version: str | None
+    to_version: str | None
+    dry_run: bool
+    changed: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    diffstat: str = ""
+    validation: Validation = field(default_factory=lambda: Validation("skipped", "not run"))
+    committed: bool = False
+
+    @property
+    def needs_attention(self) -> bool:
+        return bool(self.conflicts) or self.validation.failed
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "repo": str(self.repo),
+            "from_version": self.from_version,
+            "to_version": self.to_version,
+            "dry_run": self.dry_run,
+            "changed": self.changed,
+            "conflicts": self.conflicts,
+            "validation": {"status": self.validation.status, "detail": self.validation.detail},
+            "committed": self.committed,
+            "needs_attention": self.needs_attention,
+        }
+
+
+# --------------------------------------------------------------------------- git helpers
+
+
+def _git_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("GIT_AUTHOR_NAME", "mlopsgen")
+    env.setdefault("GIT_AUTHOR_EMAIL", "mlopsgen@localhost")
+    env.setdefault("GIT_COMMITTER_NAME", env["GIT_AUTHOR_NAME"])
+    env.setdefault("GIT_COMMITTER_EMAIL", env["GIT_AUTHOR_EMAIL"])
+    return env
+
+
+def git(repo: Path, *args: str, check: bool = True) -> str:
+    result = subprocess.run(
+        ["git", *args], cwd=repo, capture_output=True, text=True, check=False, env=_git_env()
+    )
+    if check and result.returncode != 0:
+        raise UpdateError(f"git {' '.join(args)} failed in {repo}: {result.stderr.strip()}")
+    return result.stdout
+
+
+# --------------------------------------------------------------------------- preconditions
+
+
+def read_answers(repo: Path) -> dict[str, Any]:
+    """The answers copier recorded; refuses a repo copier cannot update."""
+    path = repo / ANSWERS_FILE
+    if not path.is_file():
+        raise UpdateError(
+            f"{repo} has no {ANSWERS_FILE}, so copier cannot tell which template and version it "
+            "came from. If the file was deleted, restore it from history "
+            f"(`git -C {repo} log --oneline -- {ANSWERS_FILE}`, then `git checkout <commit> -- "
+            f"{ANSWERS_FILE}`); if the repo was never rendered by mlopsgen, render a new one with "
+            "`mlopsgen new` and move your changes over."
+        )
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise UpdateError(f"{path} is not valid YAML ({error}); restore it from git") from error
+    if not isinstance(data, dict) or not data.get("_src_path") or not data.get("_commit"):
+        raise UpdateError(
+            f"{path} lacks _src_path/_commit (the template source and version); restore it from "
+            "git history, it is written by copier and must not be edited by hand"
+        )
+    return {str(k): v for k, v in data.items()}
+
+
+def dirty_files(repo: Path) -> list[str]:
+    out = git(repo, "status", "--porcelain", "--untracked-files=all")
+    return [line[3:] for line in out.splitlines() if line.strip()]
+
+
+def ensure_updatable(repo: Path) -> dict[str, Any]:
+    """Checks before anything is written; returns the recorded answers."""
+    if not repo.is_dir():
+        raise UpdateError(f"{repo} is not a directory")
+    if shutil.which("git") is None:
+        raise UpdateError("git is not on PATH; copier updates need git")
+    inside = git(repo, "rev-parse", "--is-inside-work-tree", check=False).strip()
+    if inside != "true":
+        raise UpdateError(
+            f"{repo} is not a git repository; copier merges template changes through git. "
+            "Run `git init && git add -A && git commit -m 'Before template update'` there first."
+        )
+    answers = read_answers(repo)
+    dirty = dirty_files(repo)
+    if dirty:
+        shown = "\n  ".join(dirty[:20]) + ("\n  ..." if len(dirty) > 20 else "")
+        raise UpdateError(
+            f"{repo} has uncommitted changes; an update must start from a clean tree so its "
+            f"changes can be reviewed and undone. Commit or stash these first:\n  {shown}"
+        )
+    return answers
+
+
+# --------------------------------------------------------------------------- template source
+
+
+def is_local_path(url: str) -> bool:
+    return not url.startswith(_REMOTE_PREFIXES)
+
+
+def _is_template(path: Path) -> bool:
+    return path.is_dir() and any((path / name).is_file() for name in ("copier.yml", "copier.yaml"))
+
+
+def resolve_template(
+    repo: Path,
+    answers: Mapping[str, Any],
+    *,
+    template: str | None = None,
+    cwd: Path | None = None,
+) -> TemplateSource:
+    """Where the template is, so copier finds the same one the repo was rendered from."""
+    here = (cwd or Path.cwd()).resolve()
+    if template:
+        if is_local_path(template):
+            path = Path(template).expanduser()
+            path = (here / path).resolve() if not path.is_absolute() else path
+            if not _is_template(path):
+                raise UpdateError(f"--template {template}: no copier.yml in {path}")
+            return TemplateSource(str(path), here, overridden=True)
+        return TemplateSource(template, here, overridden=True)
+    recorded = str(answers["_src_path"])
+    if not is_local_path(recorded):
+        return TemplateSource(recorded, here)
+    path = Path(recorded).expanduser()
+    if path.is_absolute():
+        if not _is_template(path):
+            raise UpdateError(
+                f"{repo / ANSWERS_FILE} records the template at {recorded}, which has no "
+                "copier.yml any more. Pass its new location: `mlopsgen update "
+                f"{repo} --template <path or git URL>`."
+            )
+        return TemplateSource(recorded, here)
+    # Relative: copier resolves it against the cwd of the *update*; it was relative to the cwd
+    # of the original `copier copy`. Try the repo itself, its parent, then the caller's cwd.
+    repo_abs = repo.resolve()
+    for base in (repo_abs, repo_abs.parent, here):
+        if _is_template(base / path):
+            return TemplateSource(recorded, base)
+    raise UpdateError(
+        f"{repo / ANSWERS_FILE} records a relative template path {recorded!r} (copier stores the "
+        "path as typed at `copier copy` time) and no template is there relative to the repo, "
+        "its parent or the current directory. Pass the template location: "
+        f"`mlopsgen update {repo} --template <path or git URL>`."
+    )
+
+
+@contextlib.contextmanager
+def _recorded_source(repo: Path, source: TemplateSource) -> Iterator[None]:
+    """For `--template`: let copier read the template (old and new version) from the override.
+
+    copier takes the old version's location from `_src_path` in the answers file, so the
+    override is written there while git is told to ignore the edit (the tree stays clean for
+    copier's dirty check); the flag is cleared again afterwards, and the original file is
+    restored if copier did not rewrite it."""
+    if not source.overridden:
+        yield
+        return
+    path = repo / ANSWERS_FILE
+    original = path.read_text(encoding="utf-8")
+    data = yaml.safe_load(original)
+    data["_src_path"] = source.url
+    patched = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    git(repo, "update-index", "--assume-unchanged", ANSWERS_FILE)
+    path.write_text(patched, encoding="utf-8")
+    try:
+        yield
+    finally:
+        git(repo, "update-index", "--no-assume-unchanged", ANSWERS_FILE)
+        if path.read_text(encoding="utf-8") == patched:
+            path.write_text(original, encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- the update
+
+
+def run_copier_update(repo: Path, source: TemplateSource, vcs_ref: str | None) -> None:
+    """copier's 3-way update: answers kept, defaults for new questions, inline conflicts."""
+    import copier
+
+    repo_abs = repo.resolve()
+    with _recorded_source(repo_abs, source), contextlib.chdir(source.cwd):
+        try:
+            copier.run_update(
+                str(repo_abs),
+                vcs_ref=vcs_ref,
+                conflict="inline",
+                defaults=True,
+                overwrite=True,
+                unsafe=True,
+                # False: answers are re-read after `before` migrations (renamed answer keys);
+                # with defaults=True nothing is asked either way.
+                skip_answered=False,
+                quiet=True,
+            )
+        except Exception as error:  # copier raises many types; one actionable message
+            raise UpdateError(
+                f"copier could not update {repo} from {source.url}: {error}. The repo may be "
+                f"partly updated: inspect `git -C {repo} status`; `git -C {repo} checkout -- . && "
+                f"git -C {repo} clean -fd` returns it to the last commit."
+            ) from error
+
+
+def conflict_files(repo: Path) -> list[str]:
+    """Files with unresolved conflicts: unmerged in the index, conflict markers, or `.rej`."""
+    found: set[str] = set()
+    for line in git(repo, "ls-files", "-u").splitlines():
+        found.add(line.split("\t", 1)[1])
+    status = git(repo, "status", "--porcelain", "--untracked-files=all", "--ignored")
+    for line in status.splitlines():
+        name = line[3:]
+        if " -> " in name:
+            name = name.split(" -> ", 1)[1]
+        if name.endswith(".rej"):
+            found.add(name)
+            continue
+        path = repo / name
+        if path.is_file() and _has_markers(path):
+            found.add(name)
+    return sorted(found)
+
+
+def _has_markers(path: Path) -> bool:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    lines = text.splitlines()
+    return any(CONFLICT_START.match(x) for x in lines) and any(CONFLICT_END.match(x) for x in lines)
+
+
+def changed_files(repo: Path) -> list[str]:
+    out = git(repo, "status", "--porcelain", "--untracked-files=all")
+    return sorted(line[3:] for line in out.splitlines() if line.strip())
+
+
+def diffstat(repo: Path) -> str:
+    """Summary of the working tree against HEAD, new files included (marks them intent-to-add)."""
+    git(repo, "add", "-A", "-N", check=False)
+    return git(repo, "diff", "--stat=100", "HEAD", check=False).rstrip()
+
+
+def recorded_version(repo: Path) -> str | None:
+    path = repo / ANSWERS_FILE
+    if not path.is_file():
+        return None
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    commit = data.get("_commit") if isinstance(data, dict) else None
+    return str(commit) if commit is not None else None
+
+
+def run_validation(repo: Path) -> Validation:
+    """`mlopsgen validate` (offline) when this install has it."""
+    try:
+        from generator import validate as validate_mod  # type: ignore[attr-defined]
+    except ImportError:
+        return Validation("skipped", "mlopsgen validate is not available in this install")
+    validate_repo = getattr(validate_mod, "validate_repo", None)
+    if validate_repo is None:
+        return Validation("skipped", "generator.validate has no validate_repo()")
+    try:
+        report = validate_repo(repo)
+    except Exception as error:  # report, don't crash the fleet
+        return Validation("failed", f"validate raised {type(error).__name__}: {error}")
+    formatter = getattr(validate_mod, "format_report", None)
+    detail = formatter(report) if callable(formatter) else str(report)
+    return Validation("ok" if getattr(report, "ok", False) else "failed", str(detail))
+
+
+def _clone(repo: Path, dest: Path) -> Path:
+    clone = dest / repo.resolve().name
+    result = subprocess.run(
+        ["git", "clone", "-q", "--no-hardlinks", str(repo.resolve()), str(clone)],
+        capture_output=True, text=True, check=False, env=_git_env(),
+    )
+    if result.returncode != 0:
+        raise UpdateError(f"could not clone {repo} for a dry run: {result.stderr.strip()}")
+    return clone
+
+
+def commit_update(repo: Path, to_version: str | None) -> None:
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "--no-verify", "-m",
+        f"Update to template version {to_version or 'latest'} (mlopsgen update)")
+
+
+def update_repo(
+    repo: Path,
+    *,
+    vcs_ref: str | None = None,
+    template: str | None = None,
+    dry_run: bool = False,
+    validate: bool = True,
+    commit: bool = False,
+    cwd: Path | None = None,
+) -> UpdateReport:
+    """Update one client repo; never raises for conflicts or failed validation (they are in
+    the report), raises `UpdateError` when the update cannot run."""
+    answers = ensure_updatable(repo)
+    source = resolve_template(repo, answers, template=template, cwd=cwd)
+    from_version = str(answers["_commit"])
+    if dry_run:
+        with tempfile.TemporaryDirectory(prefix="mlopsgen-dry-run-") as tmp:
+            clone = _clone(repo, Path(tmp))
+            report = _update_in_place(clone, source, vcs_ref, from_version, validate, dry_run=True)
+            report.repo = repo
+            return report
+    report = _update_in_place(repo, source, vcs_ref, from_version, validate, dry_run=False)
+    if commit and not report.needs_attention and report.changed:
+        commit_update(repo, report.to_version)
+        report.committed = True
+    return report
+
+
+def _update_in_place(
+    repo: Path,
+    source: TemplateSource,
+    vcs_ref: str | None,
+    from_version: str,
+    validate: bool,
+    *,
+    dry_run: bool,
+) -> UpdateReport:
+    run_copier_update(repo, source, vcs_ref)
+    report = UpdateReport(
+        repo=repo,
+        from_version=from_version,
+        to_version=recorded_version(repo),
+        dry_run=dry_run,
+        changed=changed_files(repo),
+        conflicts=conflict_files(repo),
+    )
+    if report.conflicts:
+        report.validation = Validation("skipped", "resolve the conflicts first")
+    elif validate:
+        report.validation = run_validation(repo)
+    else:
+        report.validation = Validation("skipped", "--no-validate")
+    if dry_run:
+        report.diffstat = diffstat(repo)
+    return report
+
+
+def format_report(report: UpdateReport) -> str:
+    lines = [
+        f"{report.repo}: {report.from_version} -> {report.to_version}"
+        + (" (dry run: nothing written)" if report.dry_run else "")
+    ]
+    if not report.changed:
+        lines.append("  no changes")
+    elif report.dry_run and report.diffstat:
+        lines.append("  would change:")
+        lines.extend(f"    {x}" for x in report.diffstat.splitlines())
+    else:
+        lines.append(f"  changed ({len(report.changed)}):")
+        lines.extend(f"    {x}" for x in report.changed)
+    if report.conflicts:
+        lines.append(
+            f"  CONFLICTS ({len(report.conflicts)}): edit these files, keep the right side of each "
+            "<<<<<<< / >>>>>>> block, then `git add` them"
+        )
+        lines.extend(f"    {x}" for x in report.conflicts)
+    skipped = report.validation.status == "skipped"
+    lines.append(f"  validate: {report.validation.status}"
+                 + (f" ({report.validation.detail})" if skipped else ""))
+    if report.validation.failed and report.validation.detail:
+        lines.extend(f"    {x}" for x in report.validation.detail.splitlines())
+    if report.committed:
+        lines.append("  committed")
+    elif report.changed and not report.dry_run:
+        lines.append("  review with `git diff`, then commit")
+    return "\n".join(lines)
+
+
+def exit_code(reports: Sequence[UpdateReport]) -> int:
+    return 1 if any(r.needs_attention for r in reports) else 0
