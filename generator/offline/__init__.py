@@ -102,6 +102,7 @@ def offline_providers(scratch: Path, *, reattach: bool = False) -> Iterator[dict
     so terraform commands start no provider processes (much faster for many commands).
     """
     scratch = Path(scratch)
+    scratch.mkdir(parents=True, exist_ok=True)
     base = Path(tempfile.mkdtemp(prefix="offline-tf-", dir=scratch))
     server: subprocess.Popen[str] | None = None
     try:
