@@ -1,5 +1,6 @@
-"""Compile the pipeline for one environment: `python -m pipelines.compile --output build/pipeline.yaml
-[--env ENV] [--image-tag TAG]`. Offline: reads config/<env>.yaml, needs no cloud access."""
+"""Compile the pipeline for one environment:
+`python -m pipelines.compile --output build/pipeline.yaml [--env ENV] [--image-tag TAG]`.
+Offline: reads config/<env>.yaml, needs no cloud access."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ body is self-contained (imports inside, no module-level helpers). Their pure par
 tested through `<component>.python_func`. No resource names here: everything is an input.
 """
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from kfp import dsl
 
@@ -63,10 +63,10 @@ def prepare_training_data(
     if snapshot_time:
         at = datetime.datetime.fromisoformat(snapshot_time.replace("Z", "+00:00"))
     else:
-        at = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=30)
+        at = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=30)
     if at.tzinfo is None:
-        at = at.replace(tzinfo=datetime.timezone.utc)
-    stamp = at.astimezone(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S+00")
+        at = at.replace(tzinfo=datetime.UTC)
+    stamp = at.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S+00")
     names = {
         "snapshot": f"{src_project}.{dataset}.{table}_snapshot_{run}",
         "train_table": f"{src_project}.{dataset}.train_{run}",
@@ -142,7 +142,9 @@ def automl_model_metrics(model: dsl.Input[dsl.Artifact], location: str) -> str:
 
 
 @dsl.component(base_image=BASE_IMAGE, packages_to_install=AIPLATFORM)
-def find_endpoint(project: str, location: str, display_name: str) -> NamedTuple("EndpointRef", [("resource_name", str), ("uri", str)]):
+def find_endpoint(
+    project: str, location: str, display_name: str
+) -> NamedTuple("EndpointRef", [("resource_name", str), ("uri", str)]):
     """The endpoint the platform's Terraform created, looked up by display name."""
     from google.cloud import aiplatform
 
@@ -157,10 +159,11 @@ def find_endpoint(project: str, location: str, display_name: str) -> NamedTuple(
     from collections import namedtuple
 
     name = found[0].resource_name
-    return namedtuple("EndpointRef", ["resource_name", "uri"])(name, f"https://{location}-aiplatform.googleapis.com/v1/{name}")
+    uri = f"https://{location}-aiplatform.googleapis.com/v1/{name}"
+    return namedtuple("EndpointRef", ["resource_name", "uri"])(name, uri)
 
 
-def trainer_component(image: str):  # noqa: ANN201 - a KFP container component
+def trainer_component(image: str) -> Any:
     """The custom training step: the repo's trainer image from the environment's Docker repo."""
 
     @dsl.container_component

@@ -14,7 +14,14 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import GradientBoostingRegressor
 
-from pipelines.sql import CUSTOM_FEATURES, LAGS, MEAN_WINDOW, SERIES_COLUMN, TARGET_COLUMN, TIME_COLUMN
+from pipelines.sql import (
+    CUSTOM_FEATURES,
+    LAGS,
+    MEAN_WINDOW,
+    SERIES_COLUMN,
+    TARGET_COLUMN,
+    TIME_COLUMN,
+)
 
 
 @dataclass(frozen=True)
@@ -91,7 +98,8 @@ def add_features(sales: pd.DataFrame) -> pd.DataFrame:
 def split_by_time(features: pd.DataFrame, holdout_days: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Train on everything before the last `holdout_days` days, evaluate on those days."""
     cutoff = features[TIME_COLUMN].max() - pd.Timedelta(days=holdout_days)
-    train, test = features[features[TIME_COLUMN] <= cutoff], features[features[TIME_COLUMN] > cutoff]
+    train = features[features[TIME_COLUMN] <= cutoff]
+    test = features[features[TIME_COLUMN] > cutoff]
     if train.empty or test.empty:
         raise ValueError(
             f"holdout of {holdout_days} days leaves an empty train or test set "
@@ -135,9 +143,8 @@ def train_and_evaluate(
     features = add_features(sales)
     train, test = split_by_time(features, params.holdout_days)
     holdout_model = fit(train, params)
-    metrics = regression_metrics(
-        test[TARGET_COLUMN], holdout_model.predict(test[list(CUSTOM_FEATURES)].to_numpy(dtype=float))
-    )
+    predicted = holdout_model.predict(test[list(CUSTOM_FEATURES)].to_numpy(dtype=float))
+    metrics = regression_metrics(test[TARGET_COLUMN], predicted)
     metrics["train_rows"] = float(len(train))
     metrics["test_rows"] = float(len(test))
     return fit(features, params), metrics

@@ -71,4 +71,4 @@ def test_trainer_image_matches_the_pinned_versions():
         assert f"{name}=={pins[name]}" in dockerfile, name
     sklearn = pins["scikit-learn"].split(".")
     from pipelines.tracking import SKLEARN_SERVING_VERSION
-    assert SKLEARN_SERVING_VERSION == f"{sklearn[0]}-{sklearn[1]}"
+    assert f"{sklearn[0]}-{sklearn[1]}" == SKLEARN_SERVING_VERSION

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ def test_every_rendered_config_parses_with_exactly_the_documented_keys(env_confi
 def test_promotion_order_follows_next_environment(env_configs):
     order = config.promotion_order(env_configs)
     assert sorted(order) == sorted(env_configs)
-    for here, nxt in zip(order, order[1:], strict=False):
+    for here, nxt in itertools.pairwise(order):
         assert env_configs[here].next_environment == nxt
     assert env_configs[order[-1]].next_environment is None
     assert config.load().environment == order[0]
