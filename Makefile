@@ -5,6 +5,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 # checkov pins a fork of python-hcl2 that replaces the real one, so it lives in its own venv
 TOOLS  ?= .venv-tools
+# kfp needs protobuf<7, the generator protobuf>=7.35: the ML workload tests (tests/ml) run the
+# rendered repo's commands with this venv's python (the client's pins, tests/ml/requirements.txt)
+ML     ?= .venv-ml
 DEMO   ?= demo
 
 .PHONY: demo test install install-test clean
@@ -21,12 +24,15 @@ demo: install
 	$(VENV)/bin/mlopsgen new $(DEMO) --data-file examples/full.yml --vcs-ref HEAD
 
 install-test: install
-	$(VENV)/bin/pip install -q -e '.[test,ml]'
+	$(VENV)/bin/pip install -q -e '.[test]'
+	test -x $(ML)/bin/python || $(PYTHON) -m venv $(ML)
+	$(ML)/bin/pip install -q -r tests/ml/requirements.txt
 	test -x $(TOOLS)/bin/checkov || ($(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/pip install -q checkov)
 	mkdir -p $(TOOLS)/shims && ln -sf ../bin/checkov $(TOOLS)/shims/checkov
 
 test: install-test
-	PATH="$(CURDIR)/$(TOOLS)/shims:$$PATH" $(VENV)/bin/python -m pytest -n 2
+	PATH="$(CURDIR)/$(TOOLS)/shims:$$PATH" MLOPSGEN_ML_PYTHON="$(CURDIR)/$(ML)/bin/python" \
+	  $(VENV)/bin/python -m pytest -n 2
 
 clean:
-	rm -rf $(VENV) $(TOOLS) $(DEMO)
+	rm -rf $(VENV) $(TOOLS) $(ML) $(DEMO)
