@@ -88,6 +88,13 @@ def _address_forms(rc: Mapping[str, Any]) -> set[str]:
     return forms
 
 
+def _shell_word(text: str) -> str:
+    """`text` as one POSIX shell word (addresses with instance keys need quoting)."""
+    if re.fullmatch(r"[A-Za-z0-9_.\-]+", text):
+        return text
+    return "'" + text.replace("'", "'\"'\"'") + "'"
+
+
 def _is_iam(rtype: str) -> bool:
     return bool(_IAM_TYPE.search(rtype))
 
@@ -151,7 +158,7 @@ def evaluate(
                             + (
                                 f" (allowed by --allow-destroy {sorted(matched)[0]})"
                                 if matched
-                                else f"; rerun with --allow-destroy {rtype}.{rc['name']} "
+                                else f"; rerun with --allow-destroy {_shell_word(address)} "
                                 "if that is intended"
                             )
                         ),
@@ -161,7 +168,9 @@ def evaluate(
         if kind in ("create", "update", "replace") and _is_iam(rtype):
             after = change.get("after") or {}
             unknown = change.get("after_unknown") or {}
-            for key in ("role", "member", "members", "policy_data"):
+            # an unknown member comes from a resource attribute (e.g. a new service account's
+            # email), never a literal allUsers/allAuthenticatedUsers: only roles are worth a word
+            for key in ("role", "policy_data"):
                 if unknown.get(key) is True:
                     result.warnings.append(
                         f"{address}: {key} is unknown until apply; the gate cannot check it"

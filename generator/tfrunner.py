@@ -346,13 +346,17 @@ class Terraform:
         variables: Mapping[str, str] | None = None,
         var_files: Sequence[Path] = (),
         refresh: bool = True,
+        replace: Sequence[str] = (),
     ) -> PlanResult:
-        """`plan -out=OUT -detailed-exitcode -json`, then `show -json OUT`."""
+        """`plan -out=OUT -detailed-exitcode -json`, then `show -json OUT`. `replace` forces
+        replacement of these resource addresses (`-replace=ADDR`)."""
         out = Path(out).resolve()
         out.parent.mkdir(parents=True, exist_ok=True)
         args = ["plan", "-input=false", "-no-color", "-json", "-detailed-exitcode", f"-out={out}"]
         if not refresh:
             args.append("-refresh=false")
+        for address in replace:
+            args.append(f"-replace={address}")
         for vf in var_files:
             args.append(f"-var-file={vf}")
         for key, value in (variables or {}).items():

@@ -7,11 +7,15 @@ Refuses (exit 3) when there is a reason not to apply what was reviewed:
 - ENV is protected (default: the last environment) and neither `--approve` was given nor the
   environment name was typed at an interactive prompt (no TTY and no `--approve` => refused).
 Prints the root outputs at the end. Exit codes: 0 applied, 1 error, 3 refused.
+`--offline` applies a `plan --offline` preview to its local rehearsal state
+(`DEST/.mlopsgen/offline/ENV/terraform.tfstate`) with the stand-in providers, so the next
+offline plan shows updates and replacements instead of creating everything again.
 Never run this from a copier task: it is for a human or a CI job with approval.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from collections.abc import Callable
@@ -32,6 +36,7 @@ from generator.commands.plan import (
     env_root,
     file_sha256,
     load_answers,
+    offline_workspace,
     plans_dir,
     protected_environments,
 )
@@ -78,10 +83,14 @@ def _load_record(plan_dir: Path, env: str, dest: Path) -> dict[str, Any]:
     return record
 
 
-def check_record(record: dict[str, Any], plan_file: Path, dest: Path, env: str) -> None:
-    """Refusals that need no terraform: offline preview, policy refusal, consumed plan."""
-    replan = f"run `mlopsgen plan {dest} --env {env}` again"
-    if record.get("offline"):
+def check_record(
+    record: dict[str, Any], plan_file: Path, dest: Path, env: str, *, offline: bool = False
+) -> None:
+    """Refusals that need no terraform: policy refusal, consumed or changed plan file, and an
+    offline preview applied for real (or the reverse)."""
+    flag = " --offline" if offline else ""
+    replan = f"run `mlopsgen plan {dest} --env {env}{flag}` again"
+    if bool(record.get("offline")) != offline:
         raise ApplyRefused(f"the saved plan for {env!r} is an --offline preview; {replan}")
     if (record.get("policy") or {}).get("refused"):
         raise ApplyRefused(
@@ -144,33 +153,43 @@ def run_apply(
     *,
     approve: bool = False,
     interactive: bool = False,
+    offline: bool = False,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     progress: Callable[[str], None] | None = None,
     on_output: Callable[[str], None] | None = None,
 ) -> ApplyOutcome:
+    """Apply the saved plan of ENV. `offline` applies an `--offline` preview to its local state
+    with the stand-in providers (a rehearsal: nothing reaches Google Cloud, no approval asked)."""
     dest = dest.resolve()
     answers = load_answers(dest)
     root = env_root(dest, answers, env)
-    plan_dir = plans_dir(dest, env)
+    plan_dir = plans_dir(dest, env, offline=offline)
     record = _load_record(plan_dir, env, dest)
     plan_file = plan_dir / PLAN_FILE
-    check_record(record, plan_file, dest, env)
+    check_record(record, plan_file, dest, env, offline=offline)
 
-    tf = Terraform(root, timeout_s=timeout_s, progress=progress, on_output=on_output)
-    tf.init()
-    state = tf.state_info()
-    check_fresh(
-        record, config_hash=config_sha256(root), serial=state.serial, lineage=state.lineage,
-        dest=dest, env=env,
-    )
-    if env in protected_environments(answers):
-        confirm_protected(env, approve=approve, interactive=interactive)
+    with contextlib.ExitStack() as stack:
+        tf_env: dict[str, str] = {}
+        work_root = root
+        if offline:
+            work_root, tf_env = stack.enter_context(offline_workspace(dest, env))
+        tf = Terraform(
+            work_root, env=tf_env, timeout_s=timeout_s, progress=progress, on_output=on_output
+        )
+        tf.init()
+        state = tf.state_info()
+        check_fresh(
+            record, config_hash=config_sha256(work_root, include_lock=not offline),
+            serial=state.serial, lineage=state.lineage, dest=dest, env=env,
+        )
+        if not offline and env in protected_environments(answers):
+            confirm_protected(env, approve=approve, interactive=interactive)
 
-    tf.apply_plan(plan_file)
-    record["applied_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-    (plan_dir / SUMMARY_JSON).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    plan_file.unlink()  # a saved plan applies once
-    outputs = tf.output()
+        tf.apply_plan(plan_file)
+        record["applied_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        (plan_dir / SUMMARY_JSON).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        plan_file.unlink()  # a saved plan applies once
+        outputs = tf.output()
     return ApplyOutcome(env=env, exit_code=EXIT_APPLIED, outputs=outputs)
 
 
@@ -187,13 +206,20 @@ def _stderr(line: str) -> None:
     "--approve", is_flag=True, help="Approve applying to a protected environment without a prompt."
 )
 @click.option(
+    "--offline",
+    is_flag=True,
+    help="Rehearse: apply the `plan --offline` preview to its local state with the stand-in "
+    "providers (nothing reaches Google Cloud).",
+)
+@click.option(
     "--timeout", "timeout_s", type=float, default=DEFAULT_TIMEOUT_S, show_default=True,
     help="Seconds each terraform command may run.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON on stdout.")
 @click.option("--quiet", is_flag=True, help="Do not stream terraform's own messages.")
 def command(
-    dest: Path, env: str, approve: bool, timeout_s: float, as_json: bool, quiet: bool
+    dest: Path, env: str, approve: bool, offline: bool, timeout_s: float, as_json: bool,
+    quiet: bool,
 ) -> None:
     """Apply the plan `mlopsgen plan` saved for ENV, if it is still what was reviewed.
 
@@ -205,6 +231,7 @@ def command(
             env,
             approve=approve,
             interactive=stdin_is_tty() and not as_json,
+            offline=offline,
             timeout_s=timeout_s,
             progress=_stderr,
             on_output=None if quiet else _stderr,
@@ -221,7 +248,8 @@ def command(
         label = "Refused" if outcome.exit_code == EXIT_REFUSED else "Error"
         click.echo(f"{label}: {outcome.error}", err=True)
     elif not as_json:
-        click.echo(f"Applied the saved plan to {env}.")
+        what = "offline rehearsal state" if offline else env
+        click.echo(f"Applied the saved plan to {what}.")
         if outcome.outputs:
             click.echo("Outputs:")
             width = max(len(n) for n in outcome.outputs)

@@ -11,7 +11,8 @@ Exit codes: 0 no changes, 2 changes, 1 error, 3 refused by the policy gate.
 
 `--offline` plans a scratch copy of `DEST/terraform` with a local backend
 (`DEST/.mlopsgen/offline/ENV/terraform.tfstate`) and the stand-in google/google-beta/github
-providers of generator.offline: a preview without credentials; such plans are never applied.
+providers of generator.offline: a preview without credentials. Such a plan is never applied to
+Google Cloud; `mlopsgen apply --offline` applies it to the local rehearsal state only.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib
+import inspect
 import json
 import os
 import re
@@ -158,12 +160,18 @@ def _hash_files(dirs: Iterable[Path]) -> Iterator[Path]:
                     yield path
 
 
-def config_sha256(root: Path) -> str:
+def config_sha256(root: Path, *, include_lock: bool = True) -> str:
     """sha256 over the configuration: every file of the root and of each module it calls (paths
-    relative to the root, then contents), without state, plan files and `.terraform/`."""
+    relative to the root, then contents), without state, plan files and `.terraform/`.
+    `include_lock=False` leaves out `.terraform.lock.hcl` (offline scratch copies, whose lock
+    file is made afresh for the stand-in providers; terraform checks providers itself)."""
     digest = hashlib.sha256()
     base = root.resolve()
-    entries = sorted((os.path.relpath(p, base), p) for p in _hash_files(_module_dirs(base)))
+    entries = sorted(
+        (os.path.relpath(p, base), p)
+        for p in _hash_files(_module_dirs(base))
+        if include_lock or p.name != ".terraform.lock.hcl"
+    )
     for rel, path in entries:
         digest.update(rel.replace(os.sep, "/").encode())
         digest.update(b"\0")
@@ -206,8 +214,20 @@ def offline_workspace(dest: Path, env: str) -> Iterator[tuple[Path, dict[str, st
             "  }\n}\n",
             encoding="utf-8",
         )
-        with offline_providers(scratch) as tf_env:
+        kwargs: dict[str, Any] = {}
+        if "reattach" in inspect.signature(offline_providers).parameters:
+            kwargs["reattach"] = True  # one long-lived stand-in process: much faster
+        with offline_providers(scratch, **kwargs) as tf_env:
             yield root, dict(tf_env)
+
+
+def offline_limits() -> str | None:
+    """What the stand-in providers cannot show (generator.offline.LIMITS), if available."""
+    try:
+        limits = getattr(importlib.import_module("generator.offline"), "LIMITS", None)
+    except ImportError:
+        return None
+    return str(limits) if limits else None
 
 
 # -- the plan workflow ---------------------------------------------------------------------------
@@ -257,6 +277,7 @@ def run_plan(
     offline: bool = False,
     allow_destroy: Iterable[str] = (),
     extra_protected_types: Iterable[str] = (),
+    replace: Iterable[str] = (),
     timeout_s: float = DEFAULT_TIMEOUT_S,
     progress: Callable[[str], None] | None = None,
     on_output: Callable[[str], None] | None = None,
@@ -281,12 +302,12 @@ def run_plan(
         version = tf.version()
         tf.init()
         state = tf.state_info()
-        config_hash = config_sha256(work_root)
+        config_hash = config_sha256(work_root, include_lock=not offline)
         if out_dir.exists():
             shutil.rmtree(out_dir)
         out_dir.mkdir(parents=True)
         plan_file = out_dir / PLAN_FILE
-        result = tf.plan(plan_file)
+        result = tf.plan(plan_file, replace=list(replace))
 
     summary = plan_summary.summarize(result.plan_json)
     policy = plan_policy.evaluate(
@@ -364,6 +385,13 @@ def _stderr(line: str) -> None:
     help="Also treat this resource type as protected (adds to the Google defaults). Repeat.",
 )
 @click.option(
+    "--replace",
+    "replace",
+    multiple=True,
+    metavar="ADDR",
+    help="Force replacement of this resource (terraform plan -replace). Repeat.",
+)
+@click.option(
     "--timeout", "timeout_s", type=float, default=DEFAULT_TIMEOUT_S, show_default=True,
     help="Seconds each terraform command may run.",
 )
@@ -375,6 +403,7 @@ def command(
     offline: bool,
     allow_destroy: tuple[str, ...],
     protect_types: tuple[str, ...],
+    replace: tuple[str, ...],
     timeout_s: float,
     as_json: bool,
     quiet: bool,
@@ -391,6 +420,7 @@ def command(
             offline=offline,
             allow_destroy=allow_destroy,
             extra_protected_types=protect_types,
+            replace=replace,
             timeout_s=timeout_s,
             progress=_stderr,
             on_output=None if quiet else _stderr,
@@ -417,6 +447,8 @@ def command(
         click.echo("")
         click.echo(plan_policy.render(outcome.policy))
         click.echo(f"Saved in {outcome.plan_dir}")
+        if offline and (limits := offline_limits()):
+            click.echo(f"Note: {limits}")
         if outcome.exit_code == EXIT_CHANGES and not offline:
             click.echo(f"Apply it with: mlopsgen apply {dest} --env {env}")
     sys.exit(outcome.exit_code)

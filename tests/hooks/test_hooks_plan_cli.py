@@ -75,7 +75,7 @@ def test_apply_then_no_changes_then_replace_gate(client_repo: ClientRepo) -> Non
     assert refused.exit_code == 3, refused.output
     assert f"!! REPLACE {BUCKET}" in refused.stdout
     assert "REFUSED: plan would replace protected terraform_data" in refused.stdout
-    assert "--allow-destroy terraform_data.bucket" in refused.stdout
+    assert f"rerun with --allow-destroy {BUCKET} if that is intended" in refused.stdout
     assert not (client_repo.plan_dir("dev") / "tfplan").exists()
     blocked = apply(client_repo, "dev")
     assert blocked.exit_code == 3 and "refused by the policy gate" in blocked.stderr

@@ -110,7 +110,7 @@ def test_protected_delete_refused_until_allowed_by_each_form() -> None:
     assert v.rule == "protected-destroy" and not v.allowed
     assert v.message == (
         f"plan would replace protected google_storage_bucket {BUCKET}; rerun with "
-        "--allow-destroy google_storage_bucket.buckets if that is intended"
+        f"--allow-destroy '{BUCKET}' if that is intended"
     )
     for form in (BUCKET, "module.platform.google_storage_bucket.buckets",
                  "google_storage_bucket.buckets"):
@@ -188,14 +188,14 @@ def test_allowed_grants_and_unknown_values() -> None:
            after={"role": "roles/aiplatform.user",
                   "member": "serviceAccount:p@x.iam.gserviceaccount.com"}),
         rc("google_service_account_iam_member.b", ["create"],
-           after={"role": "roles/iam.serviceAccountUser", "member": None},
-           unknown={"member": True}),
+           after={"role": None, "member": None},
+           unknown={"member": True, "role": True}),
         rc("google_project_iam_custom_role.c", ["create"], after={"role_id": "x"}),
     )
     result = evaluate(ok)
     assert not result.refused
     assert result.warnings == [
-        "google_service_account_iam_member.b: member is unknown until apply; the gate cannot "
+        "google_service_account_iam_member.b: role is unknown until apply; the gate cannot "
         "check it"
     ]
     text = plan_policy.render(result)
