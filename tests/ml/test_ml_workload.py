@@ -294,3 +294,13 @@ def test_requirements_match_the_client_pins(render_repo: Any) -> None:
     ours = dict(line.split("==", 1) for line in REQUIREMENTS.read_text().splitlines()
                 if line.strip() and not line.startswith("#"))
     assert ours == pins
+
+
+def test_client_doc_describes_this_render(variant: Any) -> None:
+    _, _, ctx, repo = variant
+    doc = (repo / "docs" / "ml-workload.md").read_text(encoding="utf-8")
+    assert ("AutoML forecasting** (`automl` is on)" in doc) is ctx["features"]["automl"]
+    assert ("custom trainer** (`automl` is off)" in doc) is not ctx["features"]["automl"]
+    assert ("**deploy**" in doc) is ctx["features"]["model_deployment"]
+    for env in ctx["environments"]:
+        assert f"| `{env['name']}` | `{env['project_id']}` |" in doc
