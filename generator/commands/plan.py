@@ -368,7 +368,8 @@ def _stderr(line: str) -> None:
 @click.option(
     "--offline",
     is_flag=True,
-    help="Preview with stand-in providers and a local backend (no credentials; never applied).",
+    help="Preview with stand-in providers and a local backend (no credentials); only "
+    "`apply --offline` rehearses it.",
 )
 @click.option(
     "--allow-destroy",
