@@ -30,7 +30,7 @@ from pipelines import components, sql, tracking
 from pipelines.config import EnvConfig
 from pipelines.trainer.model import TrainParams
 
-DEFAULT_HORIZON = 7
+FORECAST_HORIZON = 7  # days; fixed at compile time (SQL and AutoML must agree)
 DEFAULT_MIN_R_SQUARED = 0.5
 AUTOML_CONTEXT_DAYS = 28
 AUTOML_BUDGET_MILLI_NODE_HOURS = 1000
@@ -71,7 +71,6 @@ def build(cfg: EnvConfig, *, image_tag: str = "latest") -> Callable[..., Any]:
         source_table: str = default_source,
         predictions_dataset: str = cfg.predictions_dataset,
         snapshot_time: str = "",
-        forecast_horizon: int = DEFAULT_HORIZON,
         min_r_squared: float = DEFAULT_MIN_R_SQUARED,
         train_params: str = json.dumps(TrainParams().as_dict()),
     ) -> None:
@@ -92,7 +91,7 @@ def build(cfg: EnvConfig, *, image_tag: str = "latest") -> Callable[..., Any]:
                 snapshot_sql=snapshot_sql,
                 training_sql=training_sql,
                 forecast_sql=sql.forecast_input_query(
-                    DEFAULT_HORIZON, lag_features=lag_features,
+                    FORECAST_HORIZON, lag_features=lag_features,
                     context_days=AUTOML_CONTEXT_DAYS if automl else 0,
                 ),
             ).set_display_name("extract-and-preprocess")
@@ -114,7 +113,7 @@ def build(cfg: EnvConfig, *, image_tag: str = "latest") -> Callable[..., Any]:
                     time_series_identifier_column=sql.SERIES_COLUMN,
                     unavailable_at_forecast_columns=[sql.TARGET_COLUMN],
                     available_at_forecast_columns=[sql.TIME_COLUMN, *sql.KNOWN_COLUMNS],
-                    forecast_horizon=forecast_horizon,
+                    forecast_horizon=FORECAST_HORIZON,
                     context_window=AUTOML_CONTEXT_DAYS,
                     data_granularity_unit="day",
                     data_granularity_count=1,

@@ -50,6 +50,12 @@ def experiment_name(environment: str) -> str:
     return label_value(f"{PIPELINE_NAME}-{environment}")
 
 
+def experiment_run_name(run_id: str, prefix: str = "nb") -> str:
+    """A Vertex AI Experiment run name: [a-z0-9-], starts with a letter or digit, <= 128."""
+    cleaned = re.sub(r"-+", "-", re.sub(r"[^a-z0-9-]", "-", f"{prefix}-{run_id}".lower()))
+    return cleaned.strip("-")[:128] or prefix
+
+
 def prediction_image(region: str, version: str = SKLEARN_SERVING_VERSION) -> str:
     """Vertex AI's prebuilt scikit-learn serving image from the multi-region nearest `region`."""
     prefix = region.split("-", 1)[0]

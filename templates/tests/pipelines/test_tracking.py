@@ -29,6 +29,11 @@ def test_job_id_is_a_valid_unique_id():
     assert re.fullmatch(r"[a-z][a-z0-9-]{0,127}", job)
 
 
+def test_experiment_run_name():
+    assert tracking.experiment_run_name("Build_42/a") == "nb-build-42-a"
+    assert re.fullmatch(r"[a-z0-9][a-z0-9-]{0,127}", tracking.experiment_run_name("x" * 300))
+
+
 @pytest.mark.parametrize(
     ("region", "multi"),
     [("europe-west4", "europe"), ("us-central1", "us"), ("asia-southeast1", "asia"),
