@@ -99,5 +99,5 @@ def test_hostile_render_is_formatted(hostile: tuple[str, Path]) -> None:
 def test_readme_links_point_at_rendered_files(hostile: tuple[str, Path]) -> None:
     _, repo = hostile
     for doc in [repo / "README.md", *sorted((repo / "docs").glob("*.md"))]:
-        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", doc.read_text()):
+        for target in re.findall(r"(?<!\\)\]\(([^)#:]+)(?:#[^)]*)?\)", doc.read_text()):
             assert (doc.parent / target).exists(), f"{doc.name} links to missing {target}"

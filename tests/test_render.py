@@ -135,15 +135,19 @@ def test_every_tf_file_parses(rendered: tuple[dict[str, Any], Path]) -> None:
 
 def test_no_primitive_roles_and_no_public_members(rendered: tuple[dict[str, Any], Path]) -> None:
     _, repo = rendered
-    for path in _tf_files(repo):
-        text = path.read_text()
-        for role in PRIMITIVE_ROLES:
-            assert f'"{role}"' not in text, f"{path}: primitive role {role}"
-        for member in PUBLIC_MEMBERS:
-            assert member not in text, f"{path}: public member {member}"
-        for key, value in _walk(hcl2.loads(text)):
-            if key in ("role", "roles") and isinstance(value, str):
-                assert _strip(value) not in PRIMITIVE_ROLES, path
+    roles = 0
+    for path in [*_tf_files(repo), *repo.rglob("*.tfvars")]:
+        for key, value in _walk(hcl2.loads(path.read_text())):
+            values = value if isinstance(value, list) else [value]
+            literals = [_strip(v) for v in values if isinstance(v, str)]
+            if key in ("role", "roles") or key.endswith(("_role", "_roles")) and not key.startswith(
+                ("primitive", "forbidden")
+            ):
+                roles += len(literals)
+                assert not PRIMITIVE_ROLES & set(literals), f"{path}: {key} = {value}"
+            if key in ("member", "members"):
+                assert not PUBLIC_MEMBERS & set(literals), f"{path}: {key} = {value}"
+    assert roles, "no IAM role found in the render"
 
 
 def test_every_variable_is_typed_and_described(rendered: tuple[dict[str, Any], Path]) -> None:
@@ -195,8 +199,8 @@ def test_cmek_wiring_exactly_when_cmek_is_on(rendered: tuple[dict[str, Any], Pat
     for env, values in _env_tfvars(repo).items():
         flags = dict(_walk(values))
         assert flags.get("cmek") is cmek, f"{env}: features.cmek should be {cmek}"
-    bootstrap = "".join(p.read_text() for p in (repo / "terraform" / "bootstrap").glob("*.tf"))
-    assert ("default_kms_key_name" in bootstrap) is cmek
+    bootstrap = hcl2.loads((repo / "terraform" / "bootstrap" / "terraform.tfvars").read_text())
+    assert bootstrap["cmek"] is cmek
 
 
 def test_module_sources_follow_module_source(rendered: tuple[dict[str, Any], Path]) -> None:
