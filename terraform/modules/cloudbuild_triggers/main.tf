@@ -15,6 +15,10 @@ locals {
     _GITHUB_TOKEN_SECRET = var.github_token_secret
   }
 
+  # Trigger branch filters are RE2 regexes: anchor them and escape the '.' a branch name may hold,
+  # so each matches exactly its branch.
+  branch_regex = { for name, env in var.environments : name => "^${replace(env.branch, ".", "\\.")}$" }
+
   pipelines = { for name, env in var.environments : name => env if env.run_pipeline }
   rollbacks = { for name, env in var.environments : name => env if env.triggers.rollback != null }
 
@@ -46,7 +50,7 @@ resource "google_cloudbuild_trigger" "plan" {
     repository = var.repository_id
 
     pull_request {
-      branch          = "^${each.value.branch}$"
+      branch          = local.branch_regex[each.key]
       comment_control = "COMMENTS_ENABLED_FOR_EXTERNAL_CONTRIBUTORS_ONLY"
     }
   }
@@ -73,7 +77,7 @@ resource "google_cloudbuild_trigger" "apply" {
     repository = var.repository_id
 
     push {
-      branch = "^${each.value.branch}$"
+      branch = local.branch_regex[each.key]
     }
   }
 
@@ -108,7 +112,7 @@ resource "google_cloudbuild_trigger" "pipeline" {
     repository = var.repository_id
 
     push {
-      branch = "^${each.value.branch}$"
+      branch = local.branch_regex[each.key]
     }
   }
 

@@ -27,3 +27,8 @@ output "rollback_webhook_endpoints" {
     name => "https://cloudbuild.googleapis.com/v1/projects/${var.project_id}/locations/${var.region}/triggers/${t.name}:webhook"
   }
 }
+
+output "branch_regexes" {
+  description = "Per environment, the anchored RE2 branch filter of its triggers (matches exactly its branch)."
+  value       = local.branch_regex
+}
