@@ -308,6 +308,93 @@ def _installation_id(value: Any, answers: Mapping[str, Any]) -> str | None:
     return None
 
 
+ORCHESTRATORS = ("airflow", "jenkins")
+# cron fields: (name, low, high, names accepted for the values)
+_CRON_FIELDS: tuple[tuple[str, int, int, tuple[str, ...]], ...] = (
+    ("minute", 0, 59, ()),
+    ("hour", 0, 23, ()),
+    ("day of month", 1, 31, ()),
+    ("month", 1, 12, ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
+                      "nov", "dec")),
+    ("day of week", 0, 7, ("sun", "mon", "tue", "wed", "thu", "fri", "sat")),
+)
+_CRON_ATOM_RE = re.compile(r"^(\*|[0-9a-z]+(?:-[0-9a-z]+)?)(?:/([0-9]+))?$")
+
+
+def _cron_value(text: str, low: int, high: int, names: tuple[str, ...]) -> int | None:
+    if text.isdigit():
+        value = int(text)
+    elif text in names:
+        value = names.index(text) + (1 if low == 1 else 0)
+    else:
+        return None
+    return value if low <= value <= high else None
+
+
+def cron_problem(expression: str) -> str | None:
+    """Why a 5-field cron expression is not a sensible retraining schedule, or None."""
+    fields = expression.lower().split()
+    if len(fields) != 5:
+        return (
+            "must be a cron expression of 5 fields: minute hour day-of-month month day-of-week, "
+            "e.g. '0 3 * * 1' (03:00 every Monday)"
+        )
+    for text, (name, low, high, names) in zip(fields, _CRON_FIELDS, strict=True):
+        for atom in text.split(","):
+            match = _CRON_ATOM_RE.match(atom)
+            if not match:
+                return f"{name} field {text!r}: {atom!r} is not *, a value, a range or a step"
+            base, step = match.group(1), match.group(2)
+            if base != "*":
+                parsed = [_cron_value(part, low, high, names) for part in base.split("-")]
+                bounds = [b for b in parsed if b is not None]
+                if len(bounds) != len(parsed):
+                    return f"{name} field {text!r}: values must be {low}-{high}" + (
+                        f" or {'/'.join(names)}" if names else ""
+                    )
+                if len(bounds) == 2 and bounds[0] > bounds[1]:
+                    return f"{name} field {text!r}: range {base!r} runs backwards"
+            if step is not None and not 1 <= int(step) <= high:
+                return f"{name} field {text!r}: step /{step} must be 1-{high}"
+    if not re.fullmatch(r"[0-9]+", fields[0]):
+        return (
+            "minute field must be a single minute (0-59): retraining more often than once an "
+            "hour is not a sensible schedule"
+        )
+    days_in_month = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+    day, month = fields[2], fields[3]
+    month_value = _cron_value(month, 1, 12, _CRON_FIELDS[3][3])
+    if day.isdigit() and month_value is not None and int(day) > days_in_month[month_value - 1]:
+        return f"day {day} never occurs in month {month!r}: the schedule would never run"
+    return None
+
+
+def _cron(value: Any, answers: Mapping[str, Any]) -> str | None:
+    if not isinstance(value, str):
+        return "must be a cron expression (text), e.g. '0 3 * * 1'"
+    return cron_problem(value)
+
+
+def _orchestrators(value: Any, answers: Mapping[str, Any]) -> str | None:
+    if not isinstance(value, list):
+        return "must be a list drawn from: " + ", ".join(ORCHESTRATORS) + " (empty for none)"
+    unknown = [o for o in value if o not in ORCHESTRATORS]
+    if unknown:
+        return f"unknown orchestrator(s) {unknown}; choose from: " + ", ".join(ORCHESTRATORS)
+    if len(set(value)) != len(value):
+        return "must not repeat an orchestrator"
+    return None
+
+
+def _composer(value: Any, answers: Mapping[str, Any]) -> str | None:
+    if not isinstance(value, bool):
+        return "must be true or false"
+    orchestrators = answers.get("orchestrators")
+    if value and not (isinstance(orchestrators, list) and "airflow" in orchestrators):
+        return "a Cloud Composer environment runs the Airflow DAGs: add airflow to orchestrators"
+    return None
+
+
 # --- the questions --------------------------------------------------------------------------
 
 
@@ -480,6 +567,33 @@ QUESTIONS: tuple[Question, ...] = (
         "the app is installed: the Cloud Build connection and triggers wait for it)",
         "",
         _installation_id,
+    ),
+    Question(
+        "orchestrators",
+        "yaml",
+        "Automation beside Cloud Build: airflow (scheduled / data-triggered retraining DAGs), "
+        "jenkins (a Jenkinsfile running the same CI/CD steps); empty for none",
+        [],
+        _orchestrators,
+        choices=ORCHESTRATORS,
+        multiselect=True,
+    ),
+    Question(
+        "retrain_schedule",
+        "str",
+        "When Airflow retrains each environment: a 5-field cron expression in UTC "
+        "(at most hourly), e.g. '0 3 * * 1' = 03:00 every Monday",
+        "0 3 * * 1",
+        _cron,
+        when="{{ 'airflow' in orchestrators }}",
+    ),
+    Question(
+        "composer",
+        "bool",
+        "Create a Cloud Composer 3 environment per environment to run the Airflow DAGs",
+        False,
+        _composer,
+        when="{{ 'airflow' in orchestrators }}",
     ),
 )
 

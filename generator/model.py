@@ -200,6 +200,29 @@ def build_context(
             "env": {m: source(m, 2) for m in _module_names()},
             "bootstrap": {m: source(m, 1) for m in _module_names()},
         },
+        "orchestrators": _orchestrators_context(a),
+    }
+
+
+def _orchestrators_context(a: Mapping[str, Any]) -> dict[str, Any]:
+    """Airflow / Jenkins beside Cloud Build: what is rendered, and the Composer names."""
+    selected = list(a.get("orchestrators") or [])
+    airflow = "airflow" in selected
+    composer = airflow and bool(a.get("composer"))
+    slug = a["client_slug"]
+    return {
+        "selected": selected,
+        "any": bool(selected),
+        "airflow": airflow,
+        "jenkins": "jenkins" in selected,
+        "retrain_schedule": a.get("retrain_schedule") or "0 3 * * 1",
+        "dag_id_prefix": "retrain",
+        "composer": composer,
+        # one Composer 3 environment per environment project, with its own service account
+        "composer_environments": {
+            env: {"name": f"{slug}-{env}-airflow", "service_account": f"{env}-composer"}
+            for env in a["environments"]
+        } if composer else {},
     }
 
 

@@ -52,6 +52,15 @@ INVALID: list[tuple[str, dict[str, Any]]] = [
     ("adopt_project_ids", {"adopt_project_ids": {"qa": "some-project-1"}}),
     ("adopt_project_ids", {"adopt_project_ids": {"dev": "Bad_Project"}}),
     ("name_suffix", {"name_suffix": "XYZ!"}),
+    ("github_create_repo", {"github_create_repo": "yes"}),
+    ("github_app_installation_id", {"github_app_installation_id": "12ab"}),
+    ("orchestrators", {"orchestrators": ["argo"]}),
+    ("retrain_schedule", {"orchestrators": ["airflow"], "retrain_schedule": "0 3 * *"}),
+    ("retrain_schedule", {"orchestrators": ["airflow"], "retrain_schedule": "0 24 * * 1"}),
+    ("retrain_schedule", {"orchestrators": ["airflow"], "retrain_schedule": "* * * * *"}),
+    ("retrain_schedule", {"orchestrators": ["airflow"], "retrain_schedule": "0 3 31 2 *"}),
+    ("retrain_schedule", {"orchestrators": ["airflow"], "retrain_schedule": "0 3 * * 1; rm"}),
+    ("composer", {"orchestrators": ["jenkins"], "composer": True}),
 ]
 
 
