@@ -392,12 +392,25 @@ class RootRunner:
         commands = {
             "init": ["init", "-input=false", "-no-color", "-json"],
             "validate": ["validate", "-no-color", "-json"],
-            "plan": ["plan", "-input=false", "-lock=false", "-no-color", "-json", "-refresh=false"],
+            "plan": [
+                "plan",
+                "-input=false",
+                "-lock=false",
+                "-no-color",
+                "-json",
+                "-refresh=false",
+                "-parallelism=32",  # the stand-ins answer at once: latency, not load, limits
+            ],
             "test": ["test", "-no-color", "-json"],
         }
         for i, step in enumerate(steps):
             if step in self.skip or (step == "test" and not has_tests(module)):
                 res.stages[step] = "skipped"
+                continue
+            if step == "validate" and "plan" not in self.skip:
+                # plan runs the same validation walk first and reports the same diagnostics
+                # (file and line); a separate `terraform validate` would only cost time
+                res.stages[step] = "in plan"
                 continue
             ok, events = self.stage(res, module, step, commands[step])
             if step == "plan" and ok:
@@ -477,12 +490,16 @@ def check_checkov(dest: Path, checkov: str) -> list[Problem]:
     return out
 
 
+def _job_order(job: tuple[Path, str]) -> tuple[int, str]:
+    return (0 if job[1] == "root" else 1, str(job[0]))
+
+
 def validate_repo(
     dest: Path,
     skip: Iterable[str] = (),
     *,
     terraform: str = "terraform",
-    jobs: int = 2,
+    jobs: int = 3,
     progress: Progress | None = None,
 ) -> Report:
     """Validate a rendered repo offline; never raises for findings, only when it cannot run."""
@@ -517,22 +534,22 @@ def validate_repo(
     for key in [k for k in base_env if k.startswith(("TF_VAR_", "TF_CLI_ARGS"))]:
         base_env.pop(key)
 
+    # repo-level checks run beside terraform (cloudbuild and checkov take seconds of CPU)
+    side_checks: dict[str, Callable[[], list[Problem]]] = {}
     if "fmt" not in skipped and tf_path:
-        say("terraform fmt -check")
-        report.repo_problems += check_fmt(dest, tf_path, base_env)
-        report.stages["fmt"] = "failed" if report.repo_problems else "ok"
+        side_checks["fmt"] = lambda: check_fmt(dest, tf_path, base_env)
     if "cloudbuild" not in skipped:
-        say("cloudbuild configs")
-        found = check_cloudbuild(dest)
-        report.repo_problems += found
-        report.stages["cloudbuild"] = "failed" if found else "ok"
-    checkov = shutil.which("checkov") if "checkov" not in skipped else None
-    side = ThreadPoolExecutor(max_workers=1)
-    checkov_job = side.submit(check_checkov, dest, checkov) if checkov else None  # slow: overlap
-    if checkov_job is not None:
-        say("checkov (in the background)")
-    elif "checkov" not in skipped:
-        report.stages["checkov"] = "not installed"
+        side_checks["cloudbuild"] = lambda: check_cloudbuild(dest)
+    if "checkov" not in skipped:
+        checkov = shutil.which("checkov")
+        if checkov:
+            side_checks["checkov"] = lambda: check_checkov(dest, checkov)
+        else:
+            report.stages["checkov"] = "not installed"
+    side = ThreadPoolExecutor(max_workers=max(1, len(side_checks)))
+    futures = {name: side.submit(fn) for name, fn in side_checks.items()}
+    if futures:
+        say(", ".join(futures) + " (in the background)")
 
     needs_tf = not {"init", "validate", "plan", "test"} <= skipped
     if needs_tf and tf_path and roots:
@@ -547,13 +564,20 @@ def validate_repo(
                 jobs_list: list[tuple[Path, str]] = [(r, "root") for r in w_roots]
                 if "test" not in skipped:
                     jobs_list += [(m, "module") for m in find_test_modules(work, w_roots)]
+                # longest first: module tests of the platform composition take longest
+                jobs_list.sort(key=lambda j: j[1] != "module" or j[0].name != "mlops_platform")
                 say(f"terraform: {len(jobs_list)} module(s), offline stand-in providers")
                 with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-                    report.roots = list(pool.map(lambda j: runner.run_module(*j), jobs_list))
-    if checkov_job is not None:
-        found = checkov_job.result()
+                    results = list(pool.map(lambda j: runner.run_module(*j), jobs_list))
+                order = {p: i for i, (p, _k) in enumerate(sorted(jobs_list, key=_job_order))}
+                report.roots = sorted(results, key=lambda r: order[work / r.root])
+    for name, fut in futures.items():
+        try:
+            found = fut.result()
+        except Exception as exc:  # a crashing checker is a finding, not a traceback
+            found = [Problem(name, f"the {name} check crashed: {exc!r}")]
         report.repo_problems += found
-        report.stages["checkov"] = "failed" if found else "ok"
+        report.stages[name] = "failed" if found else "ok"
     side.shutdown()
     report.seconds = time.monotonic() - start
     return report
@@ -588,10 +612,8 @@ def format_report(report: Report) -> str:
         lines.append("")
         lines.append(f"  {'root':<{width}}  result  stages                          resources")
         for r in report.roots:
-            stages = " ".join(
-                f"{s}:{'ok' if v == 'ok' else ('FAIL' if v == 'failed' else '-')}"
-                for s, v in r.stages.items()
-            )
+            marks = {"ok": "ok", "failed": "FAIL", "in plan": "(plan)"}
+            stages = " ".join(f"{s}:{marks.get(v, '-')}" for s, v in r.stages.items())
             result = "ok" if r.ok else "FAILED"
             tail = _adds_text(r) if r.kind == "root" else (r.tests or "")
             if r.kind == "root" and r.tests:
