@@ -29,6 +29,7 @@ from typing import Any
 
 STAGES: tuple[str, ...] = ("fmt", "init", "validate", "plan", "test", "cloudbuild", "checkov")
 TF_TIMEOUT_S = 300.0
+TOP_TYPES = 6  # resource types listed per root in the summary table
 OVERRIDE_NAME = "zz_mlopsgen_offline_override.tf"
 _COPY_IGNORE = shutil.ignore_patterns(".git", ".terraform", "*.tfstate", "*.tfstate.backup")
 
@@ -108,6 +109,7 @@ class Report:
     stages: dict[str, str] = field(default_factory=dict)  # repo-level stages
     skipped: tuple[str, ...] = ()
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -128,6 +130,7 @@ class Report:
             "stages": self.stages,
             "roots": [r.to_json() for r in self.roots],
             "problems": [p.to_json() for p in self.problems],
+            "notes": self.notes,
             "seconds": round(self.seconds, 2),
         }
 
@@ -181,6 +184,59 @@ def backend_override(state_path: Path) -> str:
         "  }\n"
         "}\n"
     )
+
+
+GIT_MODULE_RE = re.compile(
+    r'(source\s*=\s*)"git::[^"]*?//(terraform/modules/[A-Za-z0-9_\-]+)(?:\?ref=([^"&]+))?[^"]*"'
+)
+
+
+def localize_git_modules(work: Path, generator_root: Path) -> list[str]:
+    """Point git-sourced modules of this generator (`git::URL//terraform/modules/X?ref=R`) at a
+    local copy, so `terraform init` needs no network: the ref's tree from the generator's own
+    git repo when it has that commit, else the generator's working copy. Returns notes."""
+    notes: list[str] = []
+    extracted: dict[str, Path | None] = {}
+
+    def local_modules(ref: str) -> Path | None:
+        if ref in extracted:
+            return extracted[ref]
+        target: Path | None = None
+        if ref and (generator_root / ".git").exists():
+            dest = work.parent / f"modules-{re.sub(r'[^A-Za-z0-9_.-]', '_', ref)}"
+            archive = subprocess.run(
+                ["git", "-C", str(generator_root), "archive", ref, "terraform/modules"],
+                capture_output=True,
+            )
+            if archive.returncode == 0:
+                dest.mkdir(parents=True, exist_ok=True)
+                subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+                target = dest
+        if target is None and (generator_root / "terraform" / "modules").is_dir():
+            target = generator_root
+            notes.append(
+                f"git module ref {ref or '(none)'} is not in {generator_root}: "
+                "validated against the generator's working copy of terraform/modules"
+            )
+        extracted[ref] = target
+        return target
+
+    for tf in sorted(work.glob("terraform/**/*.tf")):
+        text = tf.read_text(errors="replace")
+        if "git::" not in text:
+            continue
+
+        def swap(m: re.Match[str], tf: Path = tf) -> str:
+            base = local_modules(m.group(3) or "")
+            if base is None:
+                return m.group(0)
+            rel = os.path.relpath(base / m.group(2), tf.parent)
+            return f"{m.group(1)}{json.dumps(rel)}"
+
+        new_text = GIT_MODULE_RE.sub(swap, text)
+        if new_text != text:
+            tf.write_text(new_text)
+    return notes
 
 
 # ---------------------------------------------------------------------------------------------
@@ -557,6 +613,12 @@ def validate_repo(
             scratch = Path(tmp)
             work = scratch / "repo"
             shutil.copytree(dest, work, symlinks=True, ignore=_COPY_IGNORE)
+            if "init" not in skipped:
+                from generator.offline import PACKAGE_ROOT
+
+                for note in localize_git_modules(work, PACKAGE_ROOT):
+                    say(note)
+                    report.notes.append(note)
             with offline_providers(scratch, reattach=True) as offline_env:
                 env = {**base_env, **offline_env}
                 runner = RootRunner(work, env, tf_path, skipped)
@@ -591,7 +653,10 @@ def _adds_text(r: RootResult) -> str:
     if "plan" not in r.stages or r.stages["plan"] != "ok":
         return "-"
     total = sum(r.to_add.values())
-    parts = [f"{n} {t}" for t, n in sorted(r.to_add.items(), key=lambda kv: (-kv[1], kv[0]))]
+    ranked = sorted(r.to_add.items(), key=lambda kv: (-kv[1], kv[0]))
+    parts = [f"{n} {t}" for t, n in ranked[:TOP_TYPES]]
+    if len(ranked) > TOP_TYPES:
+        parts.append(f"... {len(ranked) - TOP_TYPES} more types (--json lists all)")
     extra = []
     if r.to_change:
         extra.append(f"{r.to_change} to change")

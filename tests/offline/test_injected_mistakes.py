@@ -73,7 +73,8 @@ MISTAKES: dict[str, Mistake] = {
     "too many blocks": Mistake(
         BUCKET,
         "  versioning {\n    enabled = true\n  }\n",
-        "  versioning {\n    enabled = true\n  }\n  versioning { # again\n    enabled = false\n  }\n",
+        "  versioning {\n    enabled = true\n  }\n"
+        "  versioning { # again\n    enabled = false\n  }\n",
         ("Too many versioning blocks", 'No more than 1 "versioning" blocks are allowed'),
         "versioning { # again",
     ),
