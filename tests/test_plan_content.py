@@ -1,0 +1,135 @@
+"""What the rendered Terraform would create, read from real `terraform plan` JSON (offline
+stand-in providers): protection, public access, CMEK and features, per environment."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator.commands.plan import run_plan
+
+from .conftest import load_example
+
+pytestmark = pytest.mark.terraform
+
+CASES = {
+    "full": {},
+    "minimal": {},
+    "single-cmek": {"project_layout": "single_project", "features": ["cmek", "workbench"]},
+    "per-env-plain": {"features": [], "environments": ["dev", "prod"],
+                      "project_layout": "per_environment",
+                      "adopt_project_ids": {"prod": "contoso-existing-prod"}},
+}
+
+
+def _resources(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Planned resources as {address, type, values}; values unknown until apply are True."""
+    for change in plan.get("resource_changes", []):
+        if change["mode"] != "managed" or "create" not in change["change"]["actions"]:
+            continue
+        values = dict(change["change"]["after"] or {})
+        for key, unknown in (change["change"].get("after_unknown") or {}).items():
+            if unknown is True or (unknown and not values.get(key)):
+                values[key] = True
+        yield {"address": change["address"], "type": change["type"], "values": values}
+
+
+@pytest.fixture(scope="module", params=sorted(CASES))
+def planned(request: pytest.FixtureRequest, render_repo: Any,
+            tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dict[str, list]]:
+    name = request.param
+    base = load_example("minimal" if name != "full" else "full")
+    answers = {**base, **CASES[name]}
+    repo = render_repo(answers)
+    # plan a private copy: plans are written into the repo
+    work = tmp_path_factory.mktemp("plan") / "repo"
+    shutil.copytree(repo, work, symlinks=True)
+    by_env: dict[str, list[dict[str, Any]]] = {}
+    for env in answers["environments"]:
+        outcome = run_plan(work, env, offline=True)
+        assert outcome.exit_code == 2, outcome.error
+        plan = json.loads((outcome.plan_dir / "plan.json").read_text())
+        by_env[env] = list(_resources(plan))
+    return answers, by_env
+
+
+def _of(resources: list[dict[str, Any]], rtype: str) -> list[dict[str, Any]]:
+    return [r for r in resources if r["type"] == rtype]
+
+
+def test_buckets_are_private_and_protected_outside_dev(planned: Any) -> None:
+    answers, by_env = planned
+    envs = answers["environments"]
+    cmek = "cmek" in answers["features"]
+    for index, env in enumerate(envs):
+        disposable = index == 0 and len(envs) > 1
+        buckets = _of(by_env[env], "google_storage_bucket")
+        assert len(buckets) >= 2, env
+        for bucket in buckets:
+            values = bucket["values"]
+            assert values["force_destroy"] is disposable, (env, bucket["address"])
+            assert values["public_access_prevention"] == "enforced"
+            assert values["uniform_bucket_level_access"] is True
+            assert bool(values.get("encryption")) is cmek, bucket["address"]
+
+
+def test_datasets_keep_their_contents(planned: Any) -> None:
+    answers, by_env = planned
+    cmek = "cmek" in answers["features"]
+    for env, resources in by_env.items():
+        datasets = _of(resources, "google_bigquery_dataset")
+        assert len(datasets) == 2, env
+        for dataset in datasets:
+            assert dataset["values"]["delete_contents_on_destroy"] is False
+            assert bool(dataset["values"].get("default_encryption_configuration")) is cmek
+
+
+def test_projects_created_or_adopted_with_protection_on_the_last(planned: Any) -> None:
+    answers, by_env = planned
+    envs = answers["environments"]
+    adopted = answers.get("adopt_project_ids", {})
+    for env in envs:
+        projects = _of(by_env[env], "google_project")
+        creates = answers["project_layout"] == "per_environment" and env not in adopted
+        assert len(projects) == (1 if creates else 0), env
+        for project in projects:
+            assert project["values"]["auto_create_network"] is False
+            if env == envs[-1]:
+                assert project["values"]["deletion_policy"] == "PREVENT"
+
+
+def test_features_toggle_their_resources(planned: Any) -> None:
+    answers, by_env = planned
+    features = set(answers["features"])
+    expected = {
+        "google_kms_crypto_key": "cmek",
+        "google_workbench_instance": "workbench",
+        "google_vertex_ai_endpoint": "model_deployment",
+        "google_vertex_ai_feature_online_store": "feature_store",
+    }
+    for env, resources in by_env.items():
+        types = {r["type"] for r in resources}
+        for rtype, feature in expected.items():
+            assert (rtype in types) is (feature in features), (env, rtype)
+        assert "google_vertex_ai_tensorboard" in types
+        assert "google_service_account_key" not in types
+        for instance in _of(resources, "google_workbench_instance"):
+            (gce,) = instance["values"]["gce_setup"]
+            assert gce["disable_public_ip"] is True
+
+
+def test_no_primitive_roles_or_public_members(planned: Any) -> None:
+    _, by_env = planned
+    for env, resources in by_env.items():
+        grants = [r for r in resources if r["type"].endswith(("_iam_member", "_iam_binding"))]
+        assert grants, env
+        for grant in grants:
+            values = grant["values"]
+            assert values.get("role") not in ("roles/owner", "roles/editor", "roles/viewer")
+            members = [values.get("member")] + list(values.get("members") or [])
+            assert not {"allUsers", "allAuthenticatedUsers"} & set(members), grant["address"]
