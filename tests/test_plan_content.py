@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -131,5 +130,5 @@ def test_no_primitive_roles_or_public_members(planned: Any) -> None:
         for grant in grants:
             values = grant["values"]
             assert values.get("role") not in ("roles/owner", "roles/editor", "roles/viewer")
-            members = [values.get("member")] + list(values.get("members") or [])
+            members = [values.get("member"), *list(values.get("members") or [])]
             assert not {"allUsers", "allAuthenticatedUsers"} & set(members), grant["address"]

@@ -140,9 +140,10 @@ def test_no_primitive_roles_and_no_public_members(rendered: tuple[dict[str, Any]
         for key, value in _walk(hcl2.loads(path.read_text())):
             values = value if isinstance(value, list) else [value]
             literals = [_strip(v) for v in values if isinstance(v, str)]
-            if key in ("role", "roles") or key.endswith(("_role", "_roles")) and not key.startswith(
+            grant_key = key.endswith(("_role", "_roles")) and not key.startswith(
                 ("primitive", "forbidden")
-            ):
+            )
+            if key in ("role", "roles") or grant_key:
                 roles += len(literals)
                 assert not PRIMITIVE_ROLES & set(literals), f"{path}: {key} = {value}"
             if key in ("member", "members"):
