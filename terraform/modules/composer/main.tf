@@ -3,12 +3,6 @@
 # top (create Vertex AI pipeline jobs as the pipeline account, read the KFP templates, watch the
 # training dataset and the data-lake bucket). No keys, no basic roles, private IP by default.
 
-locals {
-  project_roles = toset([
-    "roles/composer.worker", # required by the Composer environment's own account
-    "roles/aiplatform.user", # create and watch Vertex AI pipeline jobs
-  ])
-}
 
 data "google_project" "this" {
   project_id = var.project_id
@@ -28,11 +22,18 @@ resource "google_service_account" "composer" {
   description  = "Runs the retraining DAGs of ${var.name}: submits Vertex AI pipeline jobs as the pipeline account."
 }
 
-resource "google_project_iam_member" "composer" {
-  for_each = local.project_roles
-  project  = var.project_id
-  role     = each.value
-  member   = google_service_account.composer.member
+resource "google_project_iam_member" "composer_worker" {
+  #checkov:skip=CKV_GCP_49:roles/composer.worker is the role Cloud Composer requires on an environment's own service account; it is granted to that account only, which no one else may impersonate
+  project = var.project_id
+  role    = "roles/composer.worker"
+  member  = google_service_account.composer.member
+}
+
+# Create and watch Vertex AI pipeline jobs.
+resource "google_project_iam_member" "aiplatform_user" {
+  project = var.project_id
+  role    = "roles/aiplatform.user"
+  member  = google_service_account.composer.member
 }
 
 # The Composer service agent manages the environment's workloads as this account.
@@ -106,7 +107,7 @@ resource "google_composer_environment" "this" {
 
   depends_on = [
     google_project_service.composer,
-    google_project_iam_member.composer,
+    google_project_iam_member.composer_worker,
     google_service_account_iam_member.service_agent,
   ]
 }

@@ -102,7 +102,7 @@ variable "training_dataset" {
   type        = string
   default     = null
   validation {
-    condition     = var.training_dataset == null || can(regex("^[A-Za-z0-9_]{1,1024}$", coalesce(var.training_dataset, "x")))
+    condition     = var.training_dataset == null || (can(regex("^[A-Za-z0-9_]+$", coalesce(var.training_dataset, "x"))) && length(coalesce(var.training_dataset, "x")) <= 1024)
     error_message = "training_dataset must be a BigQuery dataset id ([A-Za-z0-9_])."
   }
 }
