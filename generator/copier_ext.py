@@ -79,6 +79,20 @@ class MlopsgenFilters(Extension):
         )
 
 
+def vendored_module_files(root: Path) -> list[dict[str, str]]:
+    """Every file of the template's `terraform/modules/` as {path, content}, so the client
+    repo gets byte-exact copies without relying on symlinks (which copy tools may drop)."""
+    files = []
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if not path.is_file() or any(
+            part.startswith(".") or part == "__pycache__" for part in rel.parts
+        ):
+            continue
+        files.append({"path": rel.as_posix(), "content": path.read_text(encoding="utf-8")})
+    return files
+
+
 class MlopsgenContext(ContextHook):
     """Validate the whole answer set and expose `mlops` when copier renders files."""
 
@@ -96,5 +110,10 @@ class MlopsgenContext(ContextHook):
                 valid = model.validate_answers(raw)
             except answers.AnswersError as error:
                 raise UserMessageError("Invalid answers:\n" + str(error)) from error
-            self._cache[key] = model.build_context(valid, template_ref=ref)
+            mlops = model.build_context(valid, template_ref=ref)
+            modules = _PACKAGE_DIR.parent / model.MODULES_DIR
+            mlops["vendored_module_files"] = (
+                vendored_module_files(modules) if mlops["module_source"] == "vendored" else []
+            )
+            self._cache[key] = mlops
         context["mlops"] = self._cache[key]

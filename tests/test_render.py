@@ -221,3 +221,21 @@ def test_module_sources_follow_module_source(rendered: tuple[dict[str, Any], Pat
         else:
             assert source.startswith("git::") and "//terraform/modules/" in source, source
             assert "?ref=" in source, source
+
+
+def test_vendored_modules_are_exact_copies(rendered: tuple[dict[str, Any], Path]) -> None:
+    answers, repo = rendered
+    if answers["module_source"] != "vendored":
+        return
+    source = Path(__file__).resolve().parent.parent / "terraform" / "modules"
+    expected = {
+        p.relative_to(source): p.read_bytes()
+        for p in source.rglob("*")
+        if p.is_file() and not any(
+            part.startswith(".") or part == "__pycache__" for part in p.relative_to(source).parts
+        )
+    }
+    vendored = repo / "terraform" / "modules"
+    got = {p.relative_to(vendored): p.read_bytes() for p in vendored.rglob("*") if p.is_file()}
+    assert got == expected
+
