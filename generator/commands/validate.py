@@ -19,7 +19,6 @@ backend: terraform init, validate and plan, and terraform test where *.tftest.hc
 installed). Prints a summary (root, result, resources to add by type) and exits 1 on any
 problem, naming file and line.
 
-\b
 Limits: {LIMITS}
 """
 

@@ -1,0 +1,135 @@
+"""mlopsgen validate's pure parts (terraform JSON parsing, locations, hints, the report) and
+its command line."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from generator import validate as v
+from generator.commands.validate import command
+from tests.offline.conftest import needs_terraform
+
+
+def test_planned_changes_are_counted_by_type() -> None:
+    events = [
+        {
+            "type": "planned_change",
+            "change": {"action": "create", "resource": {"resource_type": "google_storage_bucket"}},
+        },
+        {
+            "type": "planned_change",
+            "change": {"action": "create", "resource": {"resource_type": "google_storage_bucket"}},
+        },
+        {
+            "type": "planned_change",
+            "change": {"action": "update", "resource": {"resource_type": "google_project"}},
+        },
+        {
+            "type": "planned_change",
+            "change": {"action": "replace", "resource": {"resource_type": "google_kms_key_ring"}},
+        },
+        {"type": "change_summary", "changes": {"add": 3}},
+    ]
+    adds, change, destroy = v.planned_creates(events)
+    assert adds == Counter({"google_storage_bucket": 2, "google_kms_key_ring": 1})
+    assert (change, destroy) == (1, 1)
+
+
+def test_diagnostics_from_validate_json_and_the_ui_stream() -> None:
+    doc = {"valid": False, "diagnostics": [{"severity": "error", "summary": "A"}]}
+    ui = {"type": "diagnostic", "diagnostic": {"severity": "error", "summary": "B"}}
+    assert [d["summary"] for d in v.diagnostics_of([doc, ui, {"type": "log"}])] == ["A", "B"]
+    assert v.parse_json_lines('noise\n{"a": 1}\n{broken\n') == [{"a": 1}]
+
+
+def test_problem_location_is_relative_to_the_repo(tmp_path: Path) -> None:
+    diag = {
+        "severity": "error",
+        "summary": "Unsupported argument",
+        "detail": 'An argument named "x"\n  is not expected here.',
+        "range": {"filename": "../../modules/gcs/main.tf", "start": {"line": 7}},
+    }
+    p = v.problem_from_diagnostic(diag, "plan", "terraform/envs/dev", tmp_path, lambda _t: "")
+    assert (p.file, p.line) == ("terraform/modules/gcs/main.tf", 7)
+    assert p.message == 'Unsupported argument: An argument named "x" is not expected here.'
+    assert p.one_line() == f"[plan] terraform/modules/gcs/main.tf:7: {p.message}"
+
+
+def test_type_hints() -> None:
+    beta = v.type_hint(
+        "The provider hashicorp/google does not support resource type "
+        '"google_vertex_ai_metadata_store".'
+    )
+    assert "exists only in hashicorp/google-beta" in beta and "provider = google-beta" in beta
+    missing = v.type_hint(
+        'The provider hashicorp/google does not support resource type "google_alloydb_cluster".'
+    )
+    assert "refresh" in missing and "EXTRA_TYPES" in missing
+    assert v.type_hint('does not support resource type "google_no_such_thing"') == ""
+    assert v.type_hint("Unsupported argument") == ""
+
+
+def test_roots_and_test_modules_are_found(fixture_repo: Path) -> None:
+    roots = v.find_roots(fixture_repo)
+    assert [r.relative_to(fixture_repo).as_posix() for r in roots] == ["terraform/envs/dev"]
+    modules = v.find_test_modules(fixture_repo, roots)
+    assert [m.name for m in modules] == ["bucket"]
+    assert v.has_backend_block(roots[0])
+
+
+def test_refuses_what_it_cannot_run(fixture_repo: Path, tmp_path: Path) -> None:
+    with pytest.raises(v.ValidateError, match="unknown stage"):
+        v.validate_repo(fixture_repo, skip=["lint"])
+    with pytest.raises(v.ValidateError, match="terraform is not on PATH"):
+        v.validate_repo(fixture_repo, terraform="no-such-terraform-binary")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(v.ValidateError, match="rendered repo"):
+        v.validate_repo(tmp_path / "empty", skip=["cloudbuild", "checkov"])
+
+
+def test_report_text_and_json() -> None:
+    root = v.RootResult(
+        "terraform/envs/dev", "root", {"init": "ok", "validate": "in plan", "plan": "ok"}
+    )
+    root.to_add = Counter({"google_storage_bucket": 2})
+    bad = v.RootResult("terraform/envs/prod", "root", {"init": "ok", "plan": "failed"})
+    bad.problems.append(
+        v.Problem("plan", "Missing required argument", "terraform/envs/prod/main.tf", 3)
+    )
+    report = v.Report(Path("/r"), [root, bad], stages={"fmt": "ok"}, seconds=1.5)
+    text = v.format_report(report)
+    assert "terraform/envs/dev" in text and "2 to add: 2 google_storage_bucket" in text
+    assert "[plan] terraform/envs/prod/main.tf:3: Missing required argument" in text
+    assert text.rstrip().endswith("FAILED in 1.5s")
+    data = report.to_json()
+    assert data["ok"] is False and data["roots"][0]["to_add"] == {"google_storage_bucket": 2}
+    assert data["problems"][0]["line"] == 3
+
+
+@needs_terraform
+@pytest.mark.terraform
+def test_cli_json_report(fixture_repo: Path) -> None:
+    result = CliRunner().invoke(
+        command, [str(fixture_repo), "--json", "--skip", "checkov", "--skip", "cloudbuild"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["ok"] is True
+    assert [r["root"] for r in data["roots"]] == ["terraform/envs/dev", "terraform/modules/bucket"]
+
+
+@needs_terraform
+@pytest.mark.terraform
+def test_cli_exits_1_naming_file_and_line(fixture_repo: Path) -> None:
+    main = fixture_repo / "terraform/modules/bucket/main.tf"
+    main.write_text(main.read_text().replace("  location                    = var.location\n", ""))
+    result = CliRunner().invoke(
+        command, [str(fixture_repo), "--skip", "checkov", "--skip", "cloudbuild", "--skip", "test"]
+    )
+    assert result.exit_code == 1
+    assert "terraform/modules/bucket/main.tf:1: Missing required argument" in result.output
