@@ -322,7 +322,8 @@ def test_protection_rule_settings(render: Render) -> None:
     assert reviews["dismiss_stale_reviews"] is True
     assert reviews["required_approving_review_count"] == "${var.required_approving_review_count}"
     checks = rule["required_status_checks"][0]
-    assert checks["contexts"] == "${each.value.required_checks}" and checks["strict"] is True
+    assert checks["contexts"] == "${each.value.required_checks}"
+    assert checks["strict"] == "${var.require_up_to_date_branches}"
     variables = blocks(parse_tf(render.modules / "github_repository" / "variables.tf"),
                        "variable")
     assert variables["required_approving_review_count"]["default"] >= 1

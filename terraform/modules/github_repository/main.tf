@@ -61,7 +61,7 @@ resource "github_branch_protection" "environment" {
   }
 
   required_status_checks {
-    strict   = true
+    strict   = var.require_up_to_date_branches
     contexts = each.value.required_checks
   }
 

@@ -74,6 +74,12 @@ variable "required_approving_review_count" {
   }
 }
 
+variable "require_up_to_date_branches" {
+  description = "Require a pull request's branch to contain the base branch's latest commit before merging (strict status checks). Off by default: each promotion adds a merge commit to the target, so every next promotion pull request would need the target merged back into the source first, and that push re-runs the source environment's apply and ML pipeline."
+  type        = bool
+  default     = false
+}
+
 variable "protect_branches" {
   description = "Create the branch protection rules. Turn on once the status checks exist (the Cloud Build triggers), or pull requests cannot merge."
   type        = bool
