@@ -83,8 +83,9 @@ VARIANTS: dict[str, Callable[[], dict[str, Any]]] = {
     "minimal": lambda: load_example("minimal"),
     "automl-only": lambda: _with_features(
         "full", ["automl"], environments=["dev", "prod"], region="us-east1"),
-    "deploy-only": lambda: _with_features(
-        "minimal", ["model_deployment", "workbench"], region="asia-southeast1"),
+    "deploy-only": lambda: _with_features(  # two environments sharing one project
+        "minimal", ["model_deployment", "workbench"], region="asia-southeast1",
+        environments=["dev", "prod"]),
 }
 
 
