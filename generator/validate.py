@@ -13,11 +13,13 @@ machine-readable form. Diagnostics keep terraform's file and line, relative to t
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import re
 import shutil
 import subprocess
+import tarfile
 import tempfile
 import time
 from collections import Counter
@@ -210,7 +212,8 @@ def localize_git_modules(work: Path, generator_root: Path) -> list[str]:
             )
             if archive.returncode == 0:
                 dest.mkdir(parents=True, exist_ok=True)
-                subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+                with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+                    tar.extractall(dest, filter="data")
                 target = dest
         if target is None and (generator_root / "terraform" / "modules").is_dir():
             target = generator_root

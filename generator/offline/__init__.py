@@ -100,6 +100,10 @@ def offline_providers(scratch: Path, *, reattach: bool = False) -> Iterator[dict
     Terraform configuration is neither read nor changed. With `reattach=True` one long-lived
     process also serves all three providers and TF_REATTACH_PROVIDERS points Terraform at it,
     so terraform commands start no provider processes (much faster for many commands).
+
+    Run `terraform init` inside the block: the mirror lives in SCRATCH only until it exits.
+    Without reattach, a committed `.terraform.lock.hcl` holding the real providers' hashes does
+    not match the launchers; init a copy without it (reattached providers are not locked).
     """
     scratch = Path(scratch)
     scratch.mkdir(parents=True, exist_ok=True)

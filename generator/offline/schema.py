@@ -191,9 +191,12 @@ def build_schema_response(ps: ProviderSchema) -> pb.GetProviderSchema.Response:
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("MLOPSGEN_OFFLINE_CACHE") or os.environ.get("XDG_CACHE_HOME")
-    root = Path(base) if base else Path.home() / ".cache"
-    return root / "mlopsgen" / "offline" if not os.environ.get("MLOPSGEN_OFFLINE_CACHE") else root
+    """Where serialized schema responses are cached (MLOPSGEN_OFFLINE_CACHE overrides)."""
+    explicit = os.environ.get("MLOPSGEN_OFFLINE_CACHE")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "mlopsgen" / "offline"
 
 
 def schema_response_bytes(name: str) -> bytes:
