@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 import joblib
+import pandas as pd
 
 from pipelines.trainer.model import TrainParams, train_and_evaluate
 
@@ -29,21 +30,31 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = _parse(argv)
-    from google.cloud import bigquery  # only in the container; tests use the pure model
-
-    params = TrainParams.from_mapping(json.loads(args.params))
-    client = bigquery.Client(project=args.project)
-    sales = client.query(f"SELECT * FROM `{args.train_table}`").to_dataframe()
+def train_and_write(sales: pd.DataFrame, params: TrainParams, *, model_dir: str, model_uri: str,
+                    model_uri_output: str, metrics_output: str) -> dict[str, float]:
+    """Train, save `model.joblib` into `model_dir`, write the URI and metrics files."""
     model, metrics = train_and_evaluate(sales, params)
-    Path(args.model_dir).mkdir(parents=True, exist_ok=True)
-    joblib.dump(model, os.path.join(args.model_dir, "model.joblib"))
-    for path, text in ((args.model_uri_output, args.model_uri),
-                       (args.metrics_output, json.dumps({**metrics, **params.as_dict()}))):
+    Path(model_dir).mkdir(parents=True, exist_ok=True)
+    joblib.dump(model, os.path.join(model_dir, "model.joblib"))
+    for path, text in ((model_uri_output, model_uri),
+                       (metrics_output, json.dumps({**metrics, **params.as_dict()}))):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(text, encoding="utf-8")
-    print(json.dumps({"train_table": args.train_table, "metrics": metrics}))
+    return metrics
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parse(argv)
+    from google.cloud import bigquery  # only in the container; tests use train_and_write
+
+    params = TrainParams.from_mapping(json.loads(args.params))
+    table = args.train_table.removeprefix("bq://")
+    client = bigquery.Client(project=args.project)
+    sales = client.query(f"SELECT * FROM `{table}`").to_dataframe()
+    metrics = train_and_write(sales, params, model_dir=args.model_dir, model_uri=args.model_uri,
+                              model_uri_output=args.model_uri_output,
+                              metrics_output=args.metrics_output)
+    print(json.dumps({"train_table": table, "metrics": metrics}))
 
 
 if __name__ == "__main__":

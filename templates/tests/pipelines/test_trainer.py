@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -72,3 +74,27 @@ def test_train_params_validation_and_round_trip():
         model.TrainParams(learning_rate=0)
     p = model.TrainParams.from_mapping({"n_estimators": "10", "unknown": 1})
     assert p.n_estimators == 10 and model.TrainParams.from_mapping(p.as_dict()) == p
+
+
+def test_training_container_writes_what_the_pipeline_reads(tmp_path):
+    import joblib
+
+    from pipelines.trainer import task
+
+    args = task._parse(["--project", "p", "--train-table", "p.d.t", "--params",
+                        '{"n_estimators": 20}', "--model-dir", str(tmp_path / "model"),
+                        "--model-uri", "gs://bucket/run/model", "--model-uri-output",
+                        str(tmp_path / "out" / "uri"), "--metrics-output",
+                        str(tmp_path / "out" / "metrics")])
+    sales = model.synthetic_sales(n_items=2, n_days=60, seed=3)
+    metrics = task.train_and_write(
+        sales, model.TrainParams.from_mapping({"n_estimators": 20}), model_dir=args.model_dir,
+        model_uri=args.model_uri, model_uri_output=args.model_uri_output,
+        metrics_output=args.metrics_output)
+    assert (tmp_path / "out" / "uri").read_text() == "gs://bucket/run/model"
+    written = json.loads((tmp_path / "out" / "metrics").read_text())
+    assert written["r_squared"] == metrics["r_squared"] and written["n_estimators"] == 20
+    # the file the prebuilt scikit-learn serving image loads, predicting from the feature order
+    loaded = joblib.load(tmp_path / "model" / "model.joblib")
+    rows = model.add_features(sales)[list(CUSTOM_FEATURES)].to_numpy(dtype=float)
+    assert loaded.predict(rows[:3]).shape == (3,)
