@@ -135,15 +135,13 @@ def _validate(repo: Path, result: RepoResult) -> None:
     answers = upd.read_answers(repo)
     result.from_version = result.to_version = str(answers["_commit"])
     result.conflicts = upd.conflict_files(repo)
+    if result.conflicts:  # conflict markers fail validation anyway; name the real cause
+        result.status, result.validation = "conflicts", "skipped"
+        return
     validation = upd.run_validation(repo)
     result.validation = validation.status
     result.validation_detail = validation.detail if validation.failed else ""
-    if result.conflicts:
-        result.status = "conflicts"
-    elif validation.failed:
-        result.status = "invalid"
-    else:
-        result.status = "ok"
+    result.status = "invalid" if validation.failed else "ok"
 
 
 # --------------------------------------------------------------------------- many repos

@@ -326,7 +326,7 @@ def recorded_version(repo: Path) -> str | None:
 def run_validation(repo: Path) -> Validation:
     """`mlopsgen validate` (offline) when this install has it."""
     try:
-        from generator import validate as validate_mod  # type: ignore[attr-defined]
+        from generator import validate as validate_mod
     except ImportError:
         return Validation("skipped", "mlopsgen validate is not available in this install")
     validate_repo = getattr(validate_mod, "validate_repo", None)
@@ -339,6 +339,31 @@ def run_validation(repo: Path) -> Validation:
     formatter = getattr(validate_mod, "format_report", None)
     detail = formatter(report) if callable(formatter) else str(report)
     return Validation("ok" if getattr(report, "ok", False) else "failed", str(detail))
+
+
+def latest_tag(source: TemplateSource) -> str | None:
+    """The newest release tag (PEP 440, no pre-releases), as copier picks it; None if unknown."""
+    from packaging.version import InvalidVersion, Version
+
+    url = source.url
+    if is_local_path(url):
+        url = str((source.cwd / Path(url).expanduser()).resolve())
+    result = subprocess.run(
+        ["git", "ls-remote", "--tags", "--refs", "--", url],
+        capture_output=True, text=True, check=False, env=_git_env(),
+    )
+    if result.returncode != 0:
+        return None
+    best: tuple[Version, str] | None = None
+    for line in result.stdout.splitlines():
+        tag = line.split("\t", 1)[-1].removeprefix("refs/tags/")
+        try:
+            version = Version(tag)
+        except InvalidVersion:
+            continue
+        if not version.is_prerelease and (best is None or version > best[0]):
+            best = (version, tag)
+    return best[1] if best else None
 
 
 def _clone(repo: Path, dest: Path) -> Path:
@@ -373,6 +398,13 @@ def update_repo(
     answers = ensure_updatable(repo)
     source = resolve_template(repo, answers, template=template, cwd=cwd)
     from_version = str(answers["_commit"])
+    target = vcs_ref or latest_tag(source)
+    if target == from_version and not source.overridden:
+        # already there: skip copier's three renders (a fleet is mostly up-to-date repos)
+        return UpdateReport(
+            repo=repo, from_version=from_version, to_version=from_version, dry_run=dry_run,
+            validation=run_validation(repo) if validate else Validation("skipped", "--no-validate"),
+        )
     if dry_run:
         with tempfile.TemporaryDirectory(prefix="mlopsgen-dry-run-") as tmp:
             clone = _clone(repo, Path(tmp))

@@ -53,7 +53,8 @@ STAGE = "after"
 
 def migrate(repo: Path) -> list[str]:
     with (repo / "{PROBE}").open("a") as log:
-        log.write(f"{{os.environ['VERSION_PEP440_FROM']}} -> {{os.environ['VERSION_PEP440_TO']}}\\n")
+        versions = os.environ["VERSION_PEP440_FROM"], os.environ["VERSION_PEP440_TO"]
+        log.write(" -> ".join(versions) + "\\n")
     return ["logged"]
 '''
 
@@ -62,20 +63,31 @@ V2_README_SECTION = (
     "Run `mlopsgen update .` to bring this repo to the newest template version.\n"
 )
 V3_README_SECTION = "\n## Support\n\nSee SUPPORT.md.\n"
-# An idempotent task (ensures one .gitignore line); it logs each run where the test says.
-TASK_LOG_ENV = "MLOPSGEN_TEST_TASK_LOG"
+# An idempotent task (ensures one .gitignore line) that logs each run next to the template.
 TASK_LINE = "dist/"
-TASK_SCRIPT = (
-    "import os, pathlib\n"
-    f"log = os.environ.get({TASK_LOG_ENV!r})\n"
-    "if log:\n"
-    "    with open(log, 'a') as f: f.write(os.getcwd() + '\\n')\n"
-    "p = pathlib.Path('.gitignore')\n"
-    "lines = p.read_text().splitlines() if p.exists() else []\n"
-    f"if {TASK_LINE!r} not in lines: p.write_text('\\n'.join([*lines, {TASK_LINE!r}]) + '\\n')\n"
-)
+
+
+def task_log(template: Path) -> Path:
+    return template.parent / "task-runs.log"
+
+
+def task_script(log: Path) -> str:
+    return (
+        "import os, pathlib\n"
+        f"with open({str(log)!r}, 'a') as f: f.write(os.getcwd() + '\\n')\n"
+        "p = pathlib.Path('.gitignore')\n"
+        "lines = p.read_text().splitlines() if p.exists() else []\n"
+        f"if {TASK_LINE!r} not in lines:\n"
+        f"    p.write_text('\\n'.join([*lines, {TASK_LINE!r}]) + '\\n')\n"
+    )
+
+
+def task_runs(template: Path) -> list[str]:
+    log = task_log(template)
+    return log.read_text().splitlines() if log.exists() else []
+
+
 V2_EXTRA: dict[str, Any] = {
-    "_tasks": [["{{ _copier_python }}", "-c", TASK_SCRIPT]],
     "support_tier": {
         "type": "str",
         "help": "Support tier (added in v0.2.0; old repos get the default)",
@@ -126,6 +138,10 @@ def _regenerate_copier_yml(tpl: Path, extra: Mapping[str, Any]) -> None:
     path.write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True))
 
 
+def _v2_extra(tpl: Path) -> dict[str, Any]:
+    return {**V2_EXTRA, "_tasks": [["{{ _copier_python }}", "-c", task_script(task_log(tpl))]]}
+
+
 def change_v0_2_0(tpl: Path) -> None:
     templates = tpl / "templates"
     readme = templates / "README.md.jinja"
@@ -145,13 +161,13 @@ def change_v0_2_0(tpl: Path) -> None:
     # a change to the file clients delete (it must stay deleted)
     deleted = templates / DELETED
     deleted.write_text(deleted.read_text() + "# v0.2.0 note\n")
-    _regenerate_copier_yml(tpl, V2_EXTRA)
+    _regenerate_copier_yml(tpl, _v2_extra(tpl))
 
 
 def change_v0_3_0(tpl: Path) -> None:
     readme = tpl / "templates" / "README.md.jinja"
     readme.write_text(readme.read_text() + V3_README_SECTION)
-    _regenerate_copier_yml(tpl, V2_EXTRA)
+    _regenerate_copier_yml(tpl, _v2_extra(tpl))
 
 
 CHANGES: list[tuple[str, Callable[[Path], None]]] = [
