@@ -276,21 +276,21 @@ def run_copier_update(repo: Path, source: TemplateSource, vcs_ref: str | None) -
 
 
 def conflict_files(repo: Path) -> list[str]:
-    """Files with unresolved conflicts: unmerged in the index, conflict markers, or `.rej`."""
+    """Files with unresolved conflicts: unmerged in the index, conflict markers in any tracked
+    or untracked file (committed ones too), or copier's `.rej` files."""
     found: set[str] = set()
-    for line in git(repo, "ls-files", "-u").splitlines():
-        found.add(line.split("\t", 1)[1])
-    status = git(repo, "status", "--porcelain", "--untracked-files=all", "--ignored")
-    for line in status.splitlines():
-        name = line[3:]
-        if " -> " in name:
-            name = name.split(" -> ", 1)[1]
-        if name.endswith(".rej"):
-            found.add(name)
-            continue
-        path = repo / name
-        if path.is_file() and _has_markers(path):
-            found.add(name)
+    for line in git(repo, "ls-files", "-u", "-z").split("\0"):
+        if "\t" in line:
+            found.add(line.split("\t", 1)[1])
+    candidates = git(
+        repo, "grep", "-l", "-z", "-I", "--untracked", "-E", "^<{7} ", check=False
+    ).split("\0")
+    found.update(name for name in candidates if name and _has_markers(repo / name))
+    status = git(repo, "status", "--porcelain", "-z", "--untracked-files=all", "--ignored")
+    found.update(
+        entry[3:] for entry in status.split("\0")
+        if entry[:3] in ("?? ", "!! ") and entry.endswith(".rej")
+    )
     return sorted(found)
 
 

@@ -386,3 +386,15 @@ def test_moved_template_needs_and_accepts_template_option(
     assert after["_commit"] == "v0.2.0"
     assert after["_src_path"] == str(template_repo)
     assert builder.git(repo, "ls-files", "-v", upd.ANSWERS_FILE).startswith("H ")  # flag cleared
+
+
+def test_conflict_scan_finds_markers_committed_or_not_and_rej_files(tmp_path: Path) -> None:
+    builder.git(tmp_path, "init", "-q", "-b", "main")
+    block = "<<<<<<< before updating\nours\n=======\ntheirs\n>>>>>>> after updating\n"
+    (tmp_path / "committed.tf").write_text("a = 1\n" + block)
+    (tmp_path / "half.md").write_text("<<<<<<< only an opening line\n")
+    (tmp_path / "clean.txt").write_text("nothing here\n")
+    builder.commit_all(tmp_path, "someone committed a conflict")
+    (tmp_path / "untracked.yaml").write_text(block)
+    (tmp_path / "main.tf.rej").write_text("@@ rejected hunk\n")
+    assert upd.conflict_files(tmp_path) == ["committed.tf", "main.tf.rej", "untracked.yaml"]
