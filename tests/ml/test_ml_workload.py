@@ -305,3 +305,11 @@ def test_client_doc_describes_this_render(variant: Any) -> None:
     assert ("**deploy**" in doc) is ctx["features"]["model_deployment"]
     for env in ctx["environments"]:
         assert f"| `{env['name']}` | `{env['project_id']}` |" in doc
+
+
+def test_make_submit_dry_run_outside_git(render_repo: Any) -> None:
+    """The documented dry run works in a fresh render (no git history yet: commit 'unknown')."""
+    repo = render_repo(VARIANTS["minimal"]())
+    out = _ok(_make(repo, "submit-dry-run", "BUILD=build-dry"))
+    plan = json.loads(out[out.index("{"):])
+    assert plan["dry_run"] is True and plan["labels"]["commit"] == "unknown"
