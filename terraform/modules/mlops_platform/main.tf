@@ -43,7 +43,9 @@ locals {
   # granted on a project that existed before CI ran.
   ci_plan_roles = setunion(
     var.ci_plan_roles,
-    local.f.cmek ? ["roles/cloudkms.viewer"] : [],
+    # Reading the BigQuery encryption service agent (bigquery.projects.getServiceAccount, at every
+    # plan) requires bigquery.jobs.create; jobUser grants no access to data.
+    local.f.cmek ? ["roles/cloudkms.viewer", "roles/bigquery.jobUser"] : [],
     local.f.workbench ? ["roles/notebooks.viewer"] : [],
     local.needs_network ? ["roles/compute.networkViewer"] : [],
   )

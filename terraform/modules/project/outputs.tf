@@ -17,4 +17,6 @@ output "services" {
 output "service_agents" {
   description = "Service agent emails by short name (storage, bigquery, aiplatform, ...), for the agents listed in var.service_agents."
   value       = local.service_agents
+  # Agents exist only once their API is on; grants to them must wait.
+  depends_on = [google_project_service.this, google_project_service_identity.this]
 }

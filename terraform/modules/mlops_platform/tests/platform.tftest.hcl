@@ -54,6 +54,8 @@ run "production_defaults" {
   assert {
     condition = alltrue([for r in local.ci_plan_roles : (
       endswith(r, "viewer") || endswith(r, "Viewer") || endswith(r, "reader") || endswith(r, "Reviewer") || r == "roles/browser"
+      # with cmek: needed to read the BigQuery encryption agent; grants no data access
+      || (var.features.cmek && r == "roles/bigquery.jobUser")
     )])
     error_message = "The plan account gets read-only roles only."
   }
