@@ -53,6 +53,8 @@ def build(cfg: EnvConfig, *, image_tag: str = "latest") -> Callable[..., Any]:
             display_name="train-forecaster",
             machine_type=TRAINING_MACHINE,
             service_account=cfg.pipeline_service_account,
+            # the job's commit/run labels are on the pipeline run; these are fixed at compile time
+            labels=tracking.labels(environment=cfg.environment, pipeline=tracking.PIPELINE_NAME),
         )
 
     @dsl.pipeline(
