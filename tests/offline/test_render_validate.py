@@ -103,3 +103,24 @@ def test_mistakes_injected_into_a_render_are_caught(render_repo: Render, tmp_pat
     assert "exists only in hashicorp/google-beta" in found.get(
         ("terraform/modules/project/main.tf", beta_line), ""
     ), _problems(report)
+
+
+def test_cloud_build_mistakes_in_a_render_are_caught(render_repo: Render, tmp_path: Path) -> None:
+    repo = _copy(render_repo, tmp_path)
+    plan = repo / "cloudbuild/terraform-plan.yaml"
+    first = _insert_after(
+        plan,
+        r"^steps:$",
+        '  - id: injected\n    name: bash\n    env: ["X=${_NOT_DECLARED}"]\n'
+        '    args: ["-c", "echo $HOME"]',
+    )
+    subst_line, shell_line = first + 2, first + 3
+    report = validate_repo(repo, skip=("fmt", "init", "validate", "plan", "test", "checkov"))
+    assert not report.ok
+    found = [p for p in report.problems if p.file == "cloudbuild/terraform-plan.yaml"]
+    assert any("_NOT_DECLARED" in p.message and p.line == subst_line for p in found), [
+        p.one_line() for p in found
+    ]
+    assert any("HOME" in p.message and p.line in (shell_line, shell_line + 1) for p in found), [
+        p.one_line() for p in found
+    ]
