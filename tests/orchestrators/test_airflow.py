@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -202,3 +203,12 @@ def test_bad_settings_surface_as_import_errors(repo: Path, tmp_path: Path) -> No
     bag = load_dagbag(repo / "dags", tmp_path, MLOPS_CONFIG_DIR=str(missing))
     assert bag["dags"] == {}
     assert any("no config for environment" in m for m in bag["import_errors"].values())
+
+
+def test_dag_file_passes_the_client_repo_lint(repo: Path) -> None:
+    ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
+    if not Path(ruff).exists():
+        pytest.skip("ruff is not installed (the test extra has it)")
+    result = subprocess.run([ruff, "check", "dags"], cwd=repo, capture_output=True, text=True,
+                            check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
