@@ -589,7 +589,8 @@ def validate_repo(
         )
 
     base_env = {**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
-    base_env.pop("TF_WORKSPACE", None)
+    for key in ("TF_WORKSPACE", "TF_DATA_DIR", "TF_REATTACH_PROVIDERS"):
+        base_env.pop(key, None)  # each root keeps its own .terraform in the scratch copy
     for key in [k for k in base_env if k.startswith(("TF_VAR_", "TF_CLI_ARGS"))]:
         base_env.pop(key)
 
