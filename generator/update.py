@@ -83,6 +83,7 @@ class UpdateReport:
             "to_version": self.to_version,
             "dry_run": self.dry_run,
             "changed": self.changed,
+            "diffstat": self.diffstat,
             "conflicts": self.conflicts,
             "validation": {"status": self.validation.status, "detail": self.validation.detail},
             "committed": self.committed,
@@ -268,6 +269,14 @@ def run_copier_update(repo: Path, source: TemplateSource, vcs_ref: str | None) -
                 quiet=True,
             )
         except Exception as error:  # copier raises many types; one actionable message
+            if "version from last update not detected" in str(error):
+                raise UpdateError(
+                    f"{repo} was rendered from an untagged template commit "
+                    f"({repo / ANSWERS_FILE} records _commit without a release tag before it), "
+                    "so copier cannot tell which version it is. Updates start from releases: "
+                    "render from a tag (`mlopsgen new --vcs-ref vX.Y.Z`), or, if the template "
+                    "now has a tag at or before that commit, fetch the template's tags."
+                ) from error
             raise UpdateError(
                 f"copier could not update {repo} from {source.url}: {error}. The repo may be "
                 f"partly updated: inspect `git -C {repo} status`; `git -C {repo} checkout -- . && "

@@ -28,7 +28,7 @@ def main(argv: list[str]) -> int:
     spec.loader.exec_module(module)
     done = module.migrate(Path.cwd())
     for line in done or ["nothing to do"]:
-        print(f"migration {name}: {line}")
+        print(f"migration {name}: {line}", file=sys.stderr)  # stdout may carry JSON
     return 0
 
 
