@@ -679,15 +679,18 @@ def format_report(report: Report) -> str:
     if report.roots:
         width = max(len(r.root) for r in report.roots)
         lines.append("")
-        lines.append(f"  {'root':<{width}}  result  stages                          resources")
+        marks = {"ok": "ok", "failed": "FAIL", "in plan": "(plan)"}
+        rows = []
         for r in report.roots:
-            marks = {"ok": "ok", "failed": "FAIL", "in plan": "(plan)"}
             stages = " ".join(f"{s}:{marks.get(v, '-')}" for s, v in r.stages.items())
-            result = "ok" if r.ok else "FAILED"
             tail = _adds_text(r) if r.kind == "root" else (r.tests or "")
             if r.kind == "root" and r.tests:
                 tail += f"; tests {r.tests}"
-            lines.append(f"  {r.root:<{width}}  {result:<6}  {stages:<30}  {tail}")
+            rows.append((r.root, "ok" if r.ok else "FAILED", stages, tail))
+        sw = max(len(row[2]) for row in rows)
+        lines.append(f"  {'root':<{width}}  result  {'stages':<{sw}}  resources / tests")
+        for root, result, stages, tail in rows:
+            lines.append(f"  {root:<{width}}  {result:<6}  {stages:<{sw}}  {tail}")
     problems = report.problems
     if problems:
         lines.append("")
