@@ -23,9 +23,13 @@ locals {
   rollbacks = { for name, env in var.environments : name => env if env.triggers.rollback != null }
 
   # The account each build runs as; each reads the GitHub token to talk to the pull request.
-  token_readers = toset(flatten([
-    for env in var.environments : [env.plan_service_account, env.apply_service_account]
-  ]))
+  # Keyed by environment and role: the emails may only be known at apply time.
+  token_readers = merge([
+    for name, env in var.environments : {
+      "${name}/plan"  = env.plan_service_account
+      "${name}/apply" = env.apply_service_account
+    }
+  ]...)
 }
 
 resource "google_secret_manager_secret_iam_member" "token_readers" {
@@ -91,8 +95,8 @@ resource "google_cloudbuild_trigger" "apply" {
     _STATE_BUCKET = var.state_bucket
     _STATE_PREFIX = each.value.state_prefix
     _BRANCH       = each.value.branch
-    _NEXT_ENV     = coalesce(each.value.next_environment, "")
-    _NEXT_BRANCH  = coalesce(each.value.next_branch, "")
+    _NEXT_ENV     = each.value.next_environment == null ? "" : each.value.next_environment
+    _NEXT_BRANCH  = each.value.next_branch == null ? "" : each.value.next_branch
     # environments that run no pipeline open their promotion pull request once applied
     _PROMOTE = each.value.run_pipeline || each.value.next_branch == null ? "false" : "true"
   })
@@ -119,8 +123,8 @@ resource "google_cloudbuild_trigger" "pipeline" {
   substitutions = merge(local.common_substitutions, {
     _ENV         = each.key
     _BRANCH      = each.value.branch
-    _NEXT_ENV    = coalesce(each.value.next_environment, "")
-    _NEXT_BRANCH = coalesce(each.value.next_branch, "")
+    _NEXT_ENV    = each.value.next_environment == null ? "" : each.value.next_environment
+    _NEXT_BRANCH = each.value.next_branch == null ? "" : each.value.next_branch
   })
 }
 
