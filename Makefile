@@ -1,4 +1,4 @@
-# Two set-up commands for a fresh machine (Python >= 3.11, git, terraform >= 1.9 on PATH):
+# Two set-up commands for a fresh machine (Python >= 3.11, git, make, terraform >= 1.9 on PATH):
 #   make demo   install mlopsgen, render examples/full.yml into ./demo and validate it offline
 #   make test   install test dependencies and run the whole test suite (what CI runs)
 PYTHON ?= python3
@@ -9,30 +9,43 @@ TOOLS  ?= .venv-tools
 # rendered repo's commands with this venv's python (the client's pins, tests/ml/requirements.txt)
 ML     ?= .venv-ml
 DEMO   ?= demo
+PYTEST_ARGS ?= -n 2
 
 .PHONY: demo test install install-test clean
 
-$(VENV)/bin/mlopsgen: pyproject.toml
+$(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q -e .
 	touch $@
 
-install: $(VENV)/bin/mlopsgen
+$(VENV)/.test-installed: $(VENV)/.installed
+	$(VENV)/bin/pip install -q -e '.[test]'
+	touch $@
+
+$(ML)/.installed: tests/ml/requirements.txt
+	$(PYTHON) -m venv $(ML)
+	$(ML)/bin/pip install -q -r tests/ml/requirements.txt
+	touch $@
+
+$(TOOLS)/.installed:
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install -q checkov
+	mkdir -p $(TOOLS)/shims && ln -sf ../bin/checkov $(TOOLS)/shims/checkov
+	touch $@
+
+install: $(VENV)/.installed
 
 demo: install
 	rm -rf $(DEMO)
 	$(VENV)/bin/mlopsgen new $(DEMO) --data-file examples/full.yml --vcs-ref HEAD
 
-install-test: install
-	$(VENV)/bin/pip install -q -e '.[test]'
-	test -x $(ML)/bin/python || $(PYTHON) -m venv $(ML)
-	$(ML)/bin/pip install -q -r tests/ml/requirements.txt
-	test -x $(TOOLS)/bin/checkov || ($(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/pip install -q checkov)
-	mkdir -p $(TOOLS)/shims && ln -sf ../bin/checkov $(TOOLS)/shims/checkov
+# the venvs are independent: build them in parallel
+install-test:
+	$(MAKE) -j 3 $(VENV)/.test-installed $(ML)/.installed $(TOOLS)/.installed
 
 test: install-test
 	PATH="$(CURDIR)/$(TOOLS)/shims:$$PATH" MLOPSGEN_ML_PYTHON="$(CURDIR)/$(ML)/bin/python" \
-	  $(VENV)/bin/python -m pytest -n 2
+	  $(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) $(ML) $(DEMO)
