@@ -427,3 +427,28 @@ def test_client_script_tests_pass(render_repo: Any) -> None:
                           check=False, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert re.search(r"\b\d+ passed\b", done.stdout)
+
+
+@pytest.mark.terraform
+@pytest.mark.slow
+def test_connected_bootstrap_plans_the_ci_resources(render_repo: Any) -> None:
+    """`mlopsgen validate` (real terraform, offline stand-in providers) plans the bootstrap root
+    with the connection, every trigger, the protection rules and the rollback webhooks once the
+    GitHub App installation id is known."""
+    answers = {**FULL, "github_app_installation_id": "4242"}
+    root = render_repo(answers)
+    done = subprocess.run(
+        [sys.executable, "-c", "from generator.cli import main; main()", "validate", "--json",
+         str(root)], cwd=ROOT, capture_output=True, text=True, check=False, timeout=1200)
+    report = json.loads(done.stdout)
+    bootstrap = next(r for r in report["roots"] if r["root"] == "terraform/bootstrap")
+    assert bootstrap["ok"], bootstrap["problems"]
+    envs = answers["environments"]
+    added = bootstrap["to_add"]
+    assert added["google_cloudbuild_trigger"] == 2 * len(envs) + 1 + (len(envs) - 1)
+    assert added["google_cloudbuildv2_connection"] == 1
+    assert added["google_cloudbuildv2_repository"] == 1
+    assert added["github_branch_protection"] == len(envs)
+    assert added["github_repository_webhook"] == len(envs) - 1
+    assert added["github_branch"] == len([e for e in envs if expected_branch(answers, e) != "main"])
+    assert added["google_iam_workload_identity_pool_provider"] == 1
