@@ -43,7 +43,7 @@ resource "github_branch_default" "this" {
 
 resource "github_branch_protection" "environment" {
   #checkov:skip=CKV_GIT_5:The approval count is the client's (variable, >= 1): CODEOWNERS review plus a Cloud Build approval gate guard every environment after the first
-  #checkov:skip=CKV_GIT_6:Promotion merges are created by GitHub's merge button, which signs them; requiring signatures on every contributor commit is an org policy the client turns on where it has keys
+  #checkov:skip=CKV_GIT_6:Signed commits are the client's choice (var.require_signed_commits): the rollback build's revert commit, made through the GitHub API, is unsigned; merges through the protected pull request flow are reviewed
   for_each      = var.protect_branches ? var.environment_branches : {}
   repository_id = github_repository.this.node_id
   pattern       = each.key
@@ -52,6 +52,7 @@ resource "github_branch_protection" "environment" {
   allows_deletions                = false
   allows_force_pushes             = false
   require_conversation_resolution = true
+  require_signed_commits          = var.require_signed_commits
 
   required_pull_request_reviews {
     required_approving_review_count = var.required_approving_review_count

@@ -80,6 +80,12 @@ variable "require_up_to_date_branches" {
   default     = false
 }
 
+variable "require_signed_commits" {
+  description = "Require verified signatures on every commit of an environment branch. Off by default: the rollback build creates its revert commit through the GitHub API, unsigned; turn on where every contributor and bot signs."
+  type        = bool
+  default     = false
+}
+
 variable "protect_branches" {
   description = "Create the branch protection rules. Turn on once the status checks exist (the Cloud Build triggers), or pull requests cannot merge."
   type        = bool
