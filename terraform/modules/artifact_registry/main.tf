@@ -7,6 +7,7 @@ resource "google_artifact_registry_repository" "this" {
   labels                 = var.labels
   kms_key_name           = var.kms_key_id
   cleanup_policy_dry_run = var.cleanup_dry_run
+  deletion_policy        = var.deletion_policy
 
   dynamic "docker_config" {
     for_each = var.format == "DOCKER" ? [1] : []

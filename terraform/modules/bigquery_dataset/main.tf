@@ -8,6 +8,7 @@ resource "google_bigquery_dataset" "this" {
   default_table_expiration_ms = var.default_table_expiration_days == null ? null : var.default_table_expiration_days * 86400000
   # Destroying the configuration never deletes tables with data in them.
   delete_contents_on_destroy = false
+  deletion_policy            = var.deletion_policy
 
   dynamic "default_encryption_configuration" {
     for_each = var.kms_key_id == null ? [] : [var.kms_key_id]

@@ -69,3 +69,14 @@ variable "iam_members" {
     error_message = "Primitive roles are not allowed."
   }
 }
+
+variable "deletion_policy" {
+  description = "What `terraform destroy` (or a replacement) may do to the dataset: PREVENT (refuse; the default), DELETE, or ABANDON (forget it, keep it in Google Cloud)."
+  type        = string
+  default     = "PREVENT"
+  nullable    = false
+  validation {
+    condition     = contains(["PREVENT", "DELETE", "ABANDON"], var.deletion_policy)
+    error_message = "deletion_policy must be PREVENT, DELETE or ABANDON."
+  }
+}

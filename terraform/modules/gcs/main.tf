@@ -8,6 +8,7 @@ resource "google_storage_bucket" "this" {
   location                    = var.location
   labels                      = var.labels
   force_destroy               = var.force_destroy
+  deletion_policy             = var.deletion_policy
   uniform_bucket_level_access = true
   public_access_prevention    = "enforced"
 

@@ -20,6 +20,7 @@ resource "google_kms_crypto_key" "this" {
   purpose         = "ENCRYPT_DECRYPT"
   rotation_period = var.rotation_period
   labels          = var.labels
+  deletion_policy = "PREVENT"
 
   version_template {
     algorithm        = "GOOGLE_SYMMETRIC_ENCRYPTION"

@@ -5,6 +5,8 @@ locals {
   labels          = merge(var.labels, { environment = var.environment })
   primitive_roles = ["roles/owner", "roles/editor", "roles/viewer"]
   display_name    = "${var.client_name} (${var.environment})"
+  # Stateful resources refuse `terraform destroy` outside the disposable environment.
+  deletion_policy = var.deletion_protection ? "PREVENT" : "DELETE"
 
   services = sort(distinct(concat(
     [
@@ -175,14 +177,15 @@ module "notebook_sa" {
 }
 
 module "data_bucket" {
-  source        = "../gcs"
-  project_id    = module.project.project_id
-  name          = var.names.buckets.data
-  location      = var.region
-  labels        = merge(local.labels, { purpose = "data-lake" })
-  force_destroy = var.force_destroy
-  versioning    = true
-  kms_key_id    = lookup(local.kms_key, "storage", null)
+  source          = "../gcs"
+  project_id      = module.project.project_id
+  deletion_policy = local.deletion_policy
+  name            = var.names.buckets.data
+  location        = var.region
+  labels          = merge(local.labels, { purpose = "data-lake" })
+  force_destroy   = var.force_destroy
+  versioning      = true
+  kms_key_id      = lookup(local.kms_key, "storage", null)
   lifecycle_rules = {
     noncurrent = {
       action    = { type = "Delete" }
@@ -200,14 +203,15 @@ module "data_bucket" {
 }
 
 module "pipeline_root_bucket" {
-  source        = "../gcs"
-  project_id    = module.project.project_id
-  name          = var.names.buckets.pipeline_root
-  location      = var.region
-  labels        = merge(local.labels, { purpose = "pipeline-root" })
-  force_destroy = var.force_destroy
-  versioning    = true
-  kms_key_id    = lookup(local.kms_key, "storage", null)
+  source          = "../gcs"
+  project_id      = module.project.project_id
+  deletion_policy = local.deletion_policy
+  name            = var.names.buckets.pipeline_root
+  location        = var.region
+  labels          = merge(local.labels, { purpose = "pipeline-root" })
+  force_destroy   = var.force_destroy
+  versioning      = true
+  kms_key_id      = lookup(local.kms_key, "storage", null)
   lifecycle_rules = {
     old_runs = {
       action = { type = "Delete" }
@@ -229,14 +233,15 @@ module "pipeline_root_bucket" {
 }
 
 module "training_dataset" {
-  source        = "../bigquery_dataset"
-  project_id    = module.project.project_id
-  dataset_id    = var.names.datasets.training
-  location      = var.region
-  friendly_name = "Training data (${var.environment})"
-  description   = "Training data and features for ${local.display_name}."
-  labels        = merge(local.labels, { purpose = "training" })
-  kms_key_id    = lookup(local.kms_key, "bigquery", null)
+  source          = "../bigquery_dataset"
+  project_id      = module.project.project_id
+  deletion_policy = local.deletion_policy
+  dataset_id      = var.names.datasets.training
+  location        = var.region
+  friendly_name   = "Training data (${var.environment})"
+  description     = "Training data and features for ${local.display_name}."
+  labels          = merge(local.labels, { purpose = "training" })
+  kms_key_id      = lookup(local.kms_key, "bigquery", null)
   iam_members = merge(
     { pipeline = { role = "roles/bigquery.dataViewer", member = module.pipeline_sa.member } },
     local.f.workbench ? { notebook = { role = "roles/bigquery.dataEditor", member = local.notebook_member } } : {},
@@ -244,14 +249,15 @@ module "training_dataset" {
 }
 
 module "predictions_dataset" {
-  source        = "../bigquery_dataset"
-  project_id    = module.project.project_id
-  dataset_id    = var.names.datasets.predictions
-  location      = var.region
-  friendly_name = "Predictions (${var.environment})"
-  description   = "Batch predictions and forecasts for ${local.display_name}."
-  labels        = merge(local.labels, { purpose = "predictions" })
-  kms_key_id    = lookup(local.kms_key, "bigquery", null)
+  source          = "../bigquery_dataset"
+  project_id      = module.project.project_id
+  deletion_policy = local.deletion_policy
+  dataset_id      = var.names.datasets.predictions
+  location        = var.region
+  friendly_name   = "Predictions (${var.environment})"
+  description     = "Batch predictions and forecasts for ${local.display_name}."
+  labels          = merge(local.labels, { purpose = "predictions" })
+  kms_key_id      = lookup(local.kms_key, "bigquery", null)
   iam_members = merge(
     { pipeline = { role = "roles/bigquery.dataEditor", member = module.pipeline_sa.member } },
     local.f.workbench ? { notebook = { role = "roles/bigquery.dataViewer", member = local.notebook_member } } : {},
@@ -259,14 +265,15 @@ module "predictions_dataset" {
 }
 
 module "docker_registry" {
-  source        = "../artifact_registry"
-  project_id    = module.project.project_id
-  location      = var.region
-  repository_id = var.names.artifact_registry.docker
-  format        = "DOCKER"
-  description   = "Pipeline component images (${var.environment})."
-  labels        = local.labels
-  kms_key_id    = lookup(local.kms_key, "artifactregistry", null)
+  source          = "../artifact_registry"
+  project_id      = module.project.project_id
+  deletion_policy = local.deletion_policy
+  location        = var.region
+  repository_id   = var.names.artifact_registry.docker
+  format          = "DOCKER"
+  description     = "Pipeline component images (${var.environment})."
+  labels          = local.labels
+  kms_key_id      = lookup(local.kms_key, "artifactregistry", null)
   iam_members = merge(
     { pipeline = { role = "roles/artifactregistry.reader", member = module.pipeline_sa.member } },
     { ci_apply = { role = "roles/artifactregistry.writer", member = "serviceAccount:${var.ci_service_accounts.apply}" } },
@@ -275,14 +282,15 @@ module "docker_registry" {
 }
 
 module "kfp_registry" {
-  source        = "../artifact_registry"
-  project_id    = module.project.project_id
-  location      = var.region
-  repository_id = var.names.artifact_registry.kfp
-  format        = "KFP"
-  description   = "Compiled pipeline templates (${var.environment})."
-  labels        = local.labels
-  kms_key_id    = lookup(local.kms_key, "artifactregistry", null)
+  source          = "../artifact_registry"
+  project_id      = module.project.project_id
+  deletion_policy = local.deletion_policy
+  location        = var.region
+  repository_id   = var.names.artifact_registry.kfp
+  format          = "KFP"
+  description     = "Compiled pipeline templates (${var.environment})."
+  labels          = local.labels
+  kms_key_id      = lookup(local.kms_key, "artifactregistry", null)
   iam_members = merge(
     { pipeline = { role = "roles/artifactregistry.reader", member = module.pipeline_sa.member } },
     { ci_apply = { role = "roles/artifactregistry.writer", member = "serviceAccount:${var.ci_service_accounts.apply}" } },
@@ -291,13 +299,14 @@ module "kfp_registry" {
 }
 
 module "tensorboard" {
-  source       = "../vertex_tensorboard"
-  project_id   = module.project.project_id
-  region       = var.region
-  display_name = var.names.tensorboard
-  description  = "Experiment tracking for ${local.display_name}."
-  labels       = local.labels
-  kms_key_id   = lookup(local.kms_key, "aiplatform", null)
+  source          = "../vertex_tensorboard"
+  project_id      = module.project.project_id
+  deletion_policy = local.deletion_policy
+  region          = var.region
+  display_name    = var.names.tensorboard
+  description     = "Experiment tracking for ${local.display_name}."
+  labels          = local.labels
+  kms_key_id      = lookup(local.kms_key, "aiplatform", null)
 }
 
 module "pipeline_events" {
@@ -377,12 +386,13 @@ module "endpoint" {
 }
 
 module "feature_store" {
-  source        = "../vertex_feature_online_store"
-  count         = local.f.feature_store ? 1 : 0
-  project_id    = module.project.project_id
-  region        = var.region
-  name          = var.names.feature_online_store
-  labels        = local.labels
-  kms_key_id    = lookup(local.kms_key, "aiplatform", null)
-  force_destroy = var.force_destroy
+  source          = "../vertex_feature_online_store"
+  count           = local.f.feature_store ? 1 : 0
+  project_id      = module.project.project_id
+  deletion_policy = local.deletion_policy
+  region          = var.region
+  name            = var.names.feature_online_store
+  labels          = local.labels
+  kms_key_id      = lookup(local.kms_key, "aiplatform", null)
+  force_destroy   = var.force_destroy
 }

@@ -210,7 +210,7 @@ variable "force_destroy" {
 }
 
 variable "deletion_protection" {
-  description = "Protect stateful resources that support it (Workbench instance) from deletion."
+  description = "Refuse `terraform destroy` of stateful resources (deletion_policy = PREVENT on buckets, datasets, registries, Tensorboard, feature store; Workbench deletion protection). False only in the disposable first environment."
   type        = bool
   default     = true
   nullable    = false

@@ -7,6 +7,7 @@ resource "google_storage_bucket" "this" {
   location                    = var.location
   labels                      = var.labels
   force_destroy               = false
+  deletion_policy             = "PREVENT"
   uniform_bucket_level_access = true
   public_access_prevention    = "enforced"
 

@@ -1,11 +1,12 @@
 # Vertex AI Feature Store (online serving), Optimized type: features are defined as feature views
 # over BigQuery tables by the ML code; this module only provisions the store.
 resource "google_vertex_ai_feature_online_store" "this" {
-  project       = var.project_id
-  region        = var.region
-  name          = var.name
-  labels        = var.labels
-  force_destroy = var.force_destroy
+  project         = var.project_id
+  region          = var.region
+  name            = var.name
+  labels          = var.labels
+  force_destroy   = var.force_destroy
+  deletion_policy = var.deletion_policy
 
   optimized {}
 

@@ -35,3 +35,14 @@ variable "kms_key_id" {
   type        = string
   default     = null
 }
+
+variable "deletion_policy" {
+  description = "What `terraform destroy` (or a replacement) may do to the Tensorboard (and its experiment data): PREVENT (refuse; the default), DELETE, or ABANDON (forget it, keep it in Google Cloud)."
+  type        = string
+  default     = "PREVENT"
+  nullable    = false
+  validation {
+    condition     = contains(["PREVENT", "DELETE", "ABANDON"], var.deletion_policy)
+    error_message = "deletion_policy must be PREVENT, DELETE or ABANDON."
+  }
+}

@@ -11,6 +11,7 @@ resource "google_workbench_instance" "this" {
   labels                     = var.labels
   instance_owners            = length(var.instance_owners) == 0 ? null : var.instance_owners
   enable_deletion_protection = var.deletion_protection
+  deletion_policy            = var.deletion_protection ? "PREVENT" : "DELETE"
 
   gce_setup {
     machine_type      = var.machine_type

@@ -13,6 +13,10 @@ run "secure_defaults" {
     error_message = "Buckets must not be force-destroyed unless asked for."
   }
   assert {
+    condition     = google_storage_bucket.this.deletion_policy == "PREVENT"
+    error_message = "Buckets refuse terraform destroy unless asked otherwise."
+  }
+  assert {
     condition     = google_storage_bucket.this.public_access_prevention == "enforced"
     error_message = "Public access prevention must be enforced."
   }

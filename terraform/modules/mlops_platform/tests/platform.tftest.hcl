@@ -48,6 +48,10 @@ run "production_defaults" {
     error_message = "Outside the disposable environment nothing is force-destroyed and deletion protection is on."
   }
   assert {
+    condition     = local.deletion_policy == "PREVENT"
+    error_message = "Stateful resources refuse terraform destroy outside the disposable environment."
+  }
+  assert {
     condition     = alltrue([for g in values(local.ci_grants) : !contains(["roles/owner", "roles/editor", "roles/viewer"], g.role)])
     error_message = "No CI grant may be a primitive role."
   }
@@ -112,4 +116,18 @@ run "primitive_ci_roles_are_refused" {
   }
 
   expect_failures = [var.ci_apply_roles]
+}
+
+run "disposable_environment" {
+  command = plan
+
+  variables {
+    force_destroy       = true
+    deletion_protection = false
+  }
+
+  assert {
+    condition     = local.deletion_policy == "DELETE"
+    error_message = "The disposable environment can be destroyed."
+  }
 }
