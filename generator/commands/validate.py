@@ -33,7 +33,7 @@ Limits: {LIMITS}
     type=click.Choice(STAGES),
     help="Skip a stage (repeatable).",
 )
-@click.option("--jobs", default=2, show_default=True, help="Root modules checked in parallel.")
+@click.option("--jobs", default=3, show_default=True, help="Root modules checked in parallel.")
 def command(dest: Path, as_json: bool, skip: tuple[str, ...], jobs: int) -> None:
     def progress(message: str) -> None:
         if not as_json:
