@@ -15,7 +15,8 @@ from generator.answers import AnswersError, check_question, cron_problem
 
 from ..conftest import load_example
 
-ORCHESTRATOR_PATHS = ("dags", "Jenkinsfile", "docs/orchestrators.md")
+ORCHESTRATOR_PATHS = ("dags", "Jenkinsfile", "docs/orchestrators.md",
+                      "terraform/bootstrap/jenkins.tf")
 
 
 def _composer_files(repo: Path) -> list[Path]:
@@ -36,12 +37,14 @@ def test_each_orchestrator_renders_only_its_files(render_repo: Any) -> None:
     airflow = render_repo({**load_example("minimal"), "orchestrators": ["airflow"]})
     assert (airflow / "dags" / "retrain.py").is_file()
     assert not (airflow / "Jenkinsfile").exists()
+    assert not (airflow / "terraform" / "bootstrap" / "jenkins.tf").exists()
     assert _composer_files(airflow) == []
     doc = (airflow / "docs" / "orchestrators.md").read_text()
     assert "## Airflow" in doc and "## Jenkins" not in doc and "### Cloud Composer" not in doc
 
     jenkins = render_repo({**load_example("minimal"), "orchestrators": ["jenkins"]})
     assert (jenkins / "Jenkinsfile").is_file()
+    assert (jenkins / "terraform" / "bootstrap" / "jenkins.tf").is_file()
     assert not (jenkins / "dags").exists()
     doc = (jenkins / "docs" / "orchestrators.md").read_text()
     assert "## Jenkins" in doc and "## Airflow" not in doc
