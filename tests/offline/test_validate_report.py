@@ -133,3 +133,22 @@ def test_cli_exits_1_naming_file_and_line(fixture_repo: Path) -> None:
     )
     assert result.exit_code == 1
     assert "terraform/modules/bucket/main.tf:1: Missing required argument" in result.output
+
+
+@needs_terraform
+@pytest.mark.terraform
+def test_failed_terraform_test_assertion_is_located(fixture_repo: Path) -> None:
+    test_file = fixture_repo / "terraform/modules/bucket/tests/bucket.tftest.hcl"
+    text = test_file.read_text()
+    test_file.write_text(text.replace("force_destroy == false", "force_destroy == true"))
+    line = next(i for i, ln in enumerate(text.splitlines(), 1) if "force_destroy == false" in ln)
+    report = v.validate_repo(fixture_repo, skip=("checkov", "cloudbuild", "fmt"))
+    assert not report.ok
+    (module,) = [r for r in report.roots if r.kind == "module"]
+    assert module.stages["test"] == "failed" and module.tests == "2 passed, 1 failed"
+    assert any(
+        p.file == "terraform/modules/bucket/tests/bucket.tftest.hcl"
+        and p.line == line
+        and "buckets must not be force-destroyed by default" in p.message
+        for p in report.problems
+    ), [p.one_line() for p in report.problems]
