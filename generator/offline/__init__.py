@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import platform
+import re
 import shlex
 import shutil
 import subprocess
@@ -72,12 +73,35 @@ def write_mirror(mirror: Path) -> list[str]:
     return addresses
 
 
-def cli_config(mirror: Path, addresses: list[str]) -> str:
+def user_cli_config() -> str:
+    """The user's own CLI configuration (credentials, hosts...), to carry over read-only; empty
+    when there is none or when it has its own provider_installation, which ours replaces."""
+    path = os.environ.get("TF_CLI_CONFIG_FILE") or str(Path.home() / ".terraformrc")
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+    if re.search(r"^\s*provider_installation\b", text, re.M):
+        return ""
+    # never let terraform copy the stand-in launchers into the user's real plugin cache
+    return re.sub(r"^\s*plugin_cache_[a-z_]*\s*=.*$", "", text, flags=re.M)
+
+
+def cli_config(mirror: Path, addresses: list[str], user_config: str = "") -> str:
     quoted = ", ".join(json.dumps(a) for a in addresses)
+    checkpoint = (
+        ""
+        if re.search(r"^\s*disable_checkpoint\b", user_config, re.M)
+        else ("disable_checkpoint = true\n")
+    )
+    carried = (
+        f"# carried over from the user's CLI configuration\n{user_config}\n" if user_config else ""
+    )
     return (
-        "# written by mlopsgen (generator/offline): stand-in providers, offline\n"
-        "disable_checkpoint = true\n"
-        "provider_installation {\n"
+        carried
+        + "# written by mlopsgen (generator/offline): stand-in providers, offline\n"
+        + checkpoint
+        + "provider_installation {\n"
         "  filesystem_mirror {\n"
         f"    path    = {json.dumps(str(mirror))}\n"
         f"    include = [{quoted}]\n"
@@ -113,7 +137,7 @@ def offline_providers(scratch: Path, *, reattach: bool = False) -> Iterator[dict
         mirror = base / "mirror"
         addresses = write_mirror(mirror)
         config = base / "terraform.rc"
-        config.write_text(cli_config(mirror, addresses))
+        config.write_text(cli_config(mirror, addresses, user_cli_config()))
         env = {
             "TF_CLI_CONFIG_FILE": str(config),
             "CHECKPOINT_DISABLE": "1",

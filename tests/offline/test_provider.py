@@ -254,3 +254,25 @@ def test_data_source_and_import_through_terraform(
     state = json.loads(tf("show", "-json").stdout)
     (topic,) = state["values"]["root_module"]["resources"][1:]
     assert topic["values"]["id"] == "projects/acme/topics/t"
+
+
+def test_cli_config_keeps_user_settings_but_not_the_plugin_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generator.offline import cli_config, user_cli_config
+
+    rc = tmp_path / "user.rc"
+    rc.write_text(
+        'plugin_cache_dir = "/home/me/.terraform.d/plugin-cache"\n'
+        'credentials "app.terraform.io" {\n  token = "x"\n}\n'
+    )
+    monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(rc))
+    text = cli_config(
+        tmp_path / "mirror", ["registry.terraform.io/hashicorp/google"], user_cli_config()
+    )
+    assert 'credentials "app.terraform.io"' in text
+    assert "plugin_cache_dir" not in text
+    assert text.count("disable_checkpoint") == 1
+    rc.write_text("provider_installation {\n  direct {}\n}\n")
+    assert user_cli_config() == ""  # ours replaces the user's installation settings
+    assert rc.read_text() == "provider_installation {\n  direct {}\n}\n"  # never written
