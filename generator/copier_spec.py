@@ -37,6 +37,7 @@ SETTINGS: dict[str, Any] = {
     # Updates (docs/decisions/0003-upgrades.md): files the client owns after the first render
     # (never overwritten; delete one to get the template's current version back) ...
     "_skip_if_exists": [
+        "terraform/envs/*/client.auto.tfvars",
         "notebooks/*.ipynb",
         "pipelines/trainer/model.py",
         "pipelines/sql.py",

@@ -96,6 +96,7 @@ V2_EXTRA: dict[str, Any] = {
     },
 }
 DELETED = "Makefile"
+V2_CLIENT_OWNED_LINE = "# force_destroy = false\n"
 
 
 def git(repo: Path, *args: str) -> str:
@@ -158,6 +159,9 @@ def change_v0_2_0(tpl: Path) -> None:
     migrations = tpl / "generator" / "migrations"
     (migrations / "v0_2_0__rename_trainer_dockerfile.py").write_text(MIGRATION_RENAME)
     (migrations / "v0_2_0__probe.py").write_text(MIGRATION_PROBE)
+    # a change to a client-owned file (_skip_if_exists: it must not arrive in existing repos)
+    for owned in templates.glob("terraform/envs/*/client.auto.tfvars"):
+        owned.write_text(owned.read_text() + V2_CLIENT_OWNED_LINE)
     # a change to the file clients delete (it must stay deleted)
     deleted = templates / DELETED
     deleted.write_text(deleted.read_text() + "# v0.2.0 note\n")

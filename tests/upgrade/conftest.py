@@ -22,3 +22,23 @@ def answers() -> dict[str, Any]:
     data = yaml.safe_load((builder.ROOT / "examples" / "minimal.yml").read_text())
     assert isinstance(data, dict)
     return data
+
+
+@pytest.fixture(scope="session")
+def other_answers() -> dict[str, Any]:
+    """Beyond the examples: two projects, CMEK, a name that needs escaping everywhere."""
+    return {
+        "client_name": 'Fabrikam "Retail" & Co',
+        "client_slug": "fabrikam",
+        "gcp_parent": "folders/123456789012",
+        "billing_account": "01AB23-45CD67-89EF01",
+        "project_layout": "per_environment",
+        "environments": ["dev", "prod"],
+        "region": "europe-west4",
+        "github_owner": "fabrikam",
+        "github_repo": "fabrikam-ml",
+        "approvers": ["@fabrikam/ml-leads"],
+        "notification_email": "ml@fabrikam.example",
+        "features": ["workbench", "cmek", "model_deployment"],
+        "module_source": "vendored",
+    }

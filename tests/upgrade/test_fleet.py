@@ -15,13 +15,18 @@ from tests.upgrade import builder
 
 
 @pytest.fixture(scope="module")
-def fleet_dir(template_repo: Path, answers: dict[str, Any],
+def fleet_dir(template_repo: Path, answers: dict[str, Any], other_answers: dict[str, Any],
               tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """a: v0.1.0, unedited; b: v0.1.0 with an edit v0.2.0 conflicts with; c: already at the
-    latest version; d: a git repo that lost its answers file."""
+    """a: v0.1.0, another answer set, with a client resource in each env root; b: v0.1.0 with
+    an edit v0.2.0 conflicts with; c: already at the latest version; d: a git repo that lost
+    its answers file."""
     base = tmp_path_factory.mktemp("fleet") / "clients"
     base.mkdir()
-    builder.render_client(template_repo, base / "a", answers)
+    a = builder.render_client(template_repo, base / "a", other_answers)
+    for env in ("dev", "prod"):
+        with (a / "terraform" / "envs" / env / "main.tf").open("a") as main_tf:
+            main_tf.write(f'\nresource "terraform_data" "client_{env}" {{\n  input = "{env}"\n}}\n')
+    builder.commit_all(a)
     b = builder.render_client(template_repo, base / "b", answers)
     readme = b / "README.md"
     readme.write_text("# Our own title\n" + readme.read_text().split("\n", 1)[1])
@@ -74,7 +79,12 @@ def test_fleet_table_has_one_row_per_repo(fleet_update: tuple[Any, dict[str, Any
 def test_fleet_update_wrote_each_repo_independently(
     fleet_update: tuple[Any, dict[str, Any]], fleet_dir: Path
 ) -> None:
-    assert "(managed by mlopsgen)" in (fleet_dir / "a" / "README.md").read_text()
+    a = fleet_dir / "a"
+    assert "(managed by mlopsgen)" in (a / "README.md").read_text()
+    assert 'Fabrikam "Retail" &amp; Co' in (a / "README.md").read_text()
+    prod_main = (a / "terraform" / "envs" / "prod" / "main.tf").read_text()
+    assert 'resource "terraform_data" "client_prod"' in prod_main
+    assert builder.V3_README_SECTION in (a / "README.md").read_text()
     assert "<<<<<<< before updating" in (fleet_dir / "b" / "README.md").read_text()
     assert builder.git(fleet_dir / "c", "status", "--porcelain") == ""
 

@@ -26,6 +26,7 @@ from generator.cli import main as cli
 from tests.upgrade import builder
 
 CLIENT_RESOURCE = 'resource "terraform_data" "client_audit_marker" {\n  input = "client-owned"\n}\n'
+CLIENT_OWNED = 'notification_email = "alerts@contoso.example"\n'
 CLIENT_SECTION = "## Client notes\n\nOur data team owns the `prod` dataset refresh.\n\n"
 
 
@@ -92,6 +93,7 @@ def edited(template_repo: Path, answers: dict[str, Any],
         main_tf.write("\n" + CLIENT_RESOURCE)
     (root / "client.tf").write_text(CLIENT_RESOURCE.replace("client_audit_marker", "extra"))
     old, new = edit_tfvars(root / "terraform.tfvars")
+    (root / "client.auto.tfvars").write_text(CLIENT_OWNED)
     insert_readme_section(repo / "README.md")
     (repo / builder.DELETED).unlink()
     builder.commit_all(repo)
@@ -114,6 +116,11 @@ def test_changed_tfvars_value_survives(edited: Edited) -> None:
     text = (env_root(edited.repo) / "terraform.tfvars").read_text()
     assert edited.tfvars_new in text
     assert edited.tfvars_old not in text
+
+
+def test_client_owned_file_is_never_touched(edited: Edited) -> None:
+    """_skip_if_exists: v0.2.0 changed the template's client.auto.tfvars; the client's stays."""
+    assert (env_root(edited.repo) / "client.auto.tfvars").read_text() == CLIENT_OWNED
 
 
 def test_readme_section_survives_and_template_sections_arrive(edited: Edited) -> None:
@@ -292,9 +299,15 @@ def test_migration_does_not_run_when_not_crossing_its_version(
 
 def test_update_equals_a_fresh_render_of_the_new_version(chain: dict[str, Any]) -> None:
     """Three task runs (old render, new render, the repo) leave what one render leaves."""
-    updated = tree_digest(chain["repo"])
-    updated.pop(builder.PROBE)  # the probe migration's log, the only intended difference
-    assert updated == tree_digest(chain["fresh"])
+    updated, fresh = tree_digest(chain["repo"]), tree_digest(chain["fresh"])
+    # intended differences: the probe migration's log, and client-owned files (written once)
+    updated.pop(builder.PROBE)
+    owned = [name for name in fresh if name.endswith("client.auto.tfvars")]
+    assert owned
+    for name in owned:
+        assert updated.pop(name) != fresh.pop(name)
+        assert builder.V2_CLIENT_OWNED_LINE not in (chain["repo"] / name).read_text()
+    assert updated == fresh
     assert len(chain["task_runs"]) == 3  # old render, the repo, new render
 
 
