@@ -267,6 +267,8 @@ class TLSProxy:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
         ctx.load_cert_chain(cert_file, key_file)
+        key_file.unlink()  # loaded: the private key stays in memory only
+        cert_file.unlink()
         ctx.load_verify_locations(cadata=client_cert_pem)
         ctx.verify_mode = ssl.CERT_REQUIRED
         ctx.set_alpn_protocols(["h2"])
@@ -337,6 +339,7 @@ def serve_reattach(names: Sequence[str], socket_dir: Path | None = None, out: An
     """Serve the named providers until SIGTERM/SIGINT/stdin EOF; prints the reattach JSON."""
     out = out or sys.stdout
     sys.setswitchinterval(SWITCH_INTERVAL_S)
+    own_dir = socket_dir is None
     socket_dir = socket_dir or Path(tempfile.mkdtemp(prefix="mlg-tf-"))
     stop = threading.Event()
     servers = []
@@ -367,5 +370,7 @@ def serve_reattach(names: Sequence[str], socket_dir: Path | None = None, out: An
         server.stop(grace=0.2)
     for path in sockets.values():
         path.unlink(missing_ok=True)
+    if own_dir:
+        shutil.rmtree(socket_dir, ignore_errors=True)
     log("reattach server stopped")
     return 0

@@ -95,7 +95,11 @@ def launch(extra_env: dict[str, str]) -> Plugin:
 
 def stop(plugin: Plugin) -> None:
     if plugin.proc.poll() is None:
-        plugin.proc.kill()
+        plugin.proc.terminate()  # SIGTERM: the plugin stops and removes its private socket dir
+        try:
+            plugin.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            plugin.proc.kill()
     plugin.proc.communicate(timeout=10)
 
 
