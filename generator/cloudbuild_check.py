@@ -1020,16 +1020,19 @@ def _collect_triggers(repo: pathlib.Path) -> _Triggers:
     )
     for tf in files:
         rel = tf.relative_to(repo).as_posix()
+        # every trigger source names a trigger resource or a `substitutions` key: skip parsing
+        # the other files (python-hcl2 is slow, and a render has a hundred module files)
+        text = tf.read_text(encoding="utf-8", errors="replace")
+        if "google_cloudbuild_trigger" not in text and "substitutions" not in text:
+            continue
         try:
             doc = _load_hcl(tf)
         except Exception:  # python-hcl2 raises lark errors of many kinds
             # Terraform itself reports real syntax errors (validate runs it); python-hcl2 may
             # also lag behind the language. Do not guess: every config may be run from here,
             # with any `_KEY =` written in the file.
-            text = tf.read_text(encoding="utf-8", errors="replace")
-            if "google_cloudbuild_trigger" in text or "substitutions" in text:
-                out.unparsed.append(rel)
-                out.pool.update(re.findall(r"[\"']?(_[A-Z0-9_]+)[\"']?\s*[=:]", text))
+            out.unparsed.append(rel)
+            out.pool.update(re.findall(r"[\"']?(_[A-Z0-9_]+)[\"']?\s*[=:]", text))
             continue
         for block in doc.get("resource", []) or []:
             if not isinstance(block, dict):
