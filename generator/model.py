@@ -206,16 +206,16 @@ def build_context(
 
 def _orchestrators_context(a: Mapping[str, Any]) -> dict[str, Any]:
     """Airflow / Jenkins beside Cloud Build: what is rendered, and the Composer names."""
-    selected = list(a.get("orchestrators") or [])
+    selected = list(a["orchestrators"])
     airflow = "airflow" in selected
-    composer = airflow and bool(a.get("composer"))
+    composer = airflow and bool(a["composer"])
     slug = a["client_slug"]
     return {
         "selected": selected,
         "any": bool(selected),
         "airflow": airflow,
         "jenkins": "jenkins" in selected,
-        "retrain_schedule": a.get("retrain_schedule") or "0 3 * * 1",
+        "retrain_schedule": a["retrain_schedule"],
         "dag_id_prefix": "retrain",
         "composer": composer,
         # one Composer 3 environment per environment project, with its own service account
