@@ -90,14 +90,29 @@ def test_fleet_update_wrote_each_repo_independently(
 
 
 def test_fleet_validate_reads_a_repo_list_file(
-    fleet_update: tuple[Any, dict[str, Any]], fleet_dir: Path
+    template_repo: Path, answers: dict[str, Any], tmp_path: Path
 ) -> None:
-    listing = fleet_dir.parent / "repos.txt"
+    """Someone committed a file with conflict markers; another repo lost its answers."""
+    clients = tmp_path / "clients"
+    clients.mkdir()
+    b = builder.render_client(template_repo, clients / "b", answers)
+    block = "<<<<<<< before updating\nours\n=======\ntheirs\n>>>>>>> after updating\n"
+    (b / "README.md").write_text(block + (b / "README.md").read_text())
+    builder.commit_all(b, "resolved (not really)")
+    d = builder.render_client(template_repo, clients / "d", answers)
+    builder.git(d, "rm", "-q", ".copier-answers.yml")
+    builder.commit_all(d)
+    listing = tmp_path / "repos.txt"
     listing.write_text("# clients that need a look\nclients/b\n\nclients/d  # lost answers\n")
-    result = CliRunner().invoke(cli, ["fleet", "validate", "--repos", str(listing), "-j", "2"])
+    report = tmp_path / "out" / "validate.json"
+    result = CliRunner().invoke(
+        cli, ["fleet", "validate", "--repos", str(listing), "-j", "2", "--json-report", str(report)]
+    )
     assert result.exit_code == 1, result.output
     rows = {line.split()[0]: line.split()[-1] for line in result.stdout.splitlines()[2:4]}
-    assert rows == {str(fleet_dir / "b"): "conflicts", str(fleet_dir / "d"): "error"}
+    assert rows == {str(b): "conflicts", str(d): "error"}
+    repos = json.loads(report.read_text())["repos"]
+    assert repos[0]["conflicts"] == ["README.md"] and repos[0]["from_version"] == "v0.1.0"
 
 
 def test_discover_repos_rules(tmp_path: Path) -> None:
