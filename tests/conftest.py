@@ -17,6 +17,18 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    if shutil.which("terraform") is None and shutil.which("tofu") is None:
+        # pytest-terraform refuses to start without a binary, which would stop the whole
+        # suite; in replay mode it starts, and tests that need terraform skip (below)
+        try:
+            from pytest_terraform import tf as pytest_terraform_tf
+        except ImportError:
+            return
+        pytest_terraform_tf.LazyReplay.value = True
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if shutil.which("terraform") is None:
         skip = pytest.mark.skip(reason="terraform is not on PATH (CI has terraform 1.11)")
