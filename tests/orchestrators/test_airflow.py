@@ -62,8 +62,11 @@ def load_dagbag(folder: Path, tmp_path: Path, **env: str) -> dict[str, Any]:
     home = tmp_path / "airflow-home"
     home.mkdir(exist_ok=True)
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "MLOPS_"))}
+    # importing the Google provider takes long on a loaded machine: DagBag's 30 s default
+    # import timeout would report it as an import error
     environ.update(AIRFLOW_HOME=str(home), AIRFLOW__CORE__LOAD_EXAMPLES="False",
-                   AIRFLOW__CORE__UNIT_TEST_MODE="True", **env)
+                   AIRFLOW__CORE__UNIT_TEST_MODE="True",
+                   AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT="300", **env)
     result = subprocess.run(
         [AIRFLOW_PYTHON, str(PROBE), str(folder), "2026-03-03"],
         capture_output=True, text=True, check=False, timeout=600, env=environ, cwd=tmp_path,
