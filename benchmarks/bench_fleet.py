@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -40,14 +41,22 @@ def make_fleet(seed: Path, dest: Path, count: int) -> list[Path]:
     return repos
 
 
-def timed(repos: list[Path], jobs: int, options: fleet.FleetOptions) -> float:
-    started = time.perf_counter()
+def _cpu() -> float:
+    """CPU seconds of this process and every finished descendant (git, workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def timed(repos: list[Path], jobs: int, options: fleet.FleetOptions) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one fleet update."""
+    cpu0, started = _cpu(), time.perf_counter()
     results = fleet.run_fleet("update", repos, jobs=jobs, options=options)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, _cpu() - cpu0
     bad = [r for r in results if r.status != "updated"]
     if bad:
         raise SystemExit(f"unexpected results with --jobs {jobs}: {bad[:3]}")
-    return elapsed
+    return elapsed, cpu
 
 
 def main() -> int:
@@ -66,13 +75,18 @@ def main() -> int:
         seed = builder.render_client(template, base / "seed", answers)
         serial = make_fleet(seed, base / "serial", args.repos)
         parallel = make_fleet(seed, base / "parallel", args.repos)
-        t_serial = timed(serial, 1, options)
-        t_parallel = timed(parallel, args.jobs, options)
+        t_serial, cpu_serial = timed(serial, 1, options)
+        t_parallel, cpu_parallel = timed(parallel, args.jobs, options)
     speedup = t_serial / t_parallel
-    print(f"cpus={os.cpu_count()} repos={args.repos} validate={args.validate}")
-    print(f"serial (--jobs 1):        {t_serial:7.1f}s  ({t_serial / args.repos:.1f}s/repo)")
-    print(f"parallel (--jobs {args.jobs}):      {t_parallel:7.1f}s")
+    load = os.getloadavg()[0]
+    print(f"cpus={os.cpu_count()} repos={args.repos} validate={args.validate} load={load:.1f}")
+    print(f"serial (--jobs 1):   {t_serial:7.1f}s wall {cpu_serial:7.1f}s cpu"
+          f"  ({t_serial / args.repos:.1f}s/repo)")
+    print(f"parallel (--jobs {args.jobs}): {t_parallel:7.1f}s wall {cpu_parallel:7.1f}s cpu")
     print(f"speed-up: {speedup:.2f}x (target >= {args.target}x)")
+    if load > (os.cpu_count() or 1):
+        print("warning: the machine was busy (load above the CPU count): other processes took "
+              "CPU from both runs; rerun on an idle machine before trusting the ratio")
     return 0 if speedup >= args.target else 1
 
 
