@@ -8,6 +8,8 @@ TOOLS  ?= .venv-tools
 # kfp needs protobuf<7, the generator protobuf>=7.35: the ML workload tests (tests/ml) run the
 # rendered repo's commands with this venv's python (the client's pins, tests/ml/requirements.txt)
 ML     ?= .venv-ml
+# Airflow (DAG loading tests, tests/orchestrators) pins its own world: a venv from exact pins
+AIRFLOW ?= .venv-airflow
 DEMO   ?= demo
 PYTEST_ARGS ?= -n 2
 
@@ -27,6 +29,11 @@ $(ML)/.installed: tests/ml/requirements.txt
 	$(ML)/bin/pip install -q -r tests/ml/requirements.txt
 	touch $@
 
+$(AIRFLOW)/.installed: tests/orchestrators/requirements-airflow.txt
+	$(PYTHON) -m venv $(AIRFLOW)
+	$(AIRFLOW)/bin/pip install -q --no-deps -r tests/orchestrators/requirements-airflow.txt
+	touch $@
+
 $(TOOLS)/.installed:
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install -q checkov
@@ -41,11 +48,11 @@ demo: install
 
 # the venvs are independent: build them in parallel
 install-test:
-	$(MAKE) -j 3 $(VENV)/.test-installed $(ML)/.installed $(TOOLS)/.installed
+	$(MAKE) -j 4 $(VENV)/.test-installed $(ML)/.installed $(TOOLS)/.installed $(AIRFLOW)/.installed
 
 test: install-test
 	PATH="$(CURDIR)/$(TOOLS)/shims:$$PATH" MLOPSGEN_ML_PYTHON="$(CURDIR)/$(ML)/bin/python" \
-	  $(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	  MLOPSGEN_AIRFLOW_PYTHON="$(CURDIR)/$(AIRFLOW)/bin/python" $(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) $(TOOLS) $(ML) $(DEMO)
+	rm -rf $(VENV) $(TOOLS) $(ML) $(AIRFLOW) $(DEMO)
