@@ -147,14 +147,20 @@ def _validate(repo: Path, result: RepoResult) -> None:
 # --------------------------------------------------------------------------- many repos
 
 
+def default_jobs() -> int:
+    """Two processes per CPU: an update spends a third of its time waiting on git and the
+    disk (benchmarks/bench_fleet.py: 1.5x with one process per core, 2x with two, on 2 CPUs)."""
+    return 2 * (os.cpu_count() or 1)
+
+
 def run_fleet(
     action: str, repos: Sequence[Path], *, jobs: int = 0, options: FleetOptions | None = None
 ) -> list[RepoResult]:
-    """Results in the order of `repos`. jobs <= 0: one per CPU; 1: serial, in this process."""
+    """Results in the order of `repos`. jobs <= 0: `default_jobs()`; 1: serial, in-process."""
     if action not in ACTIONS:
         raise FleetError(f"action must be one of {', '.join(ACTIONS)}, not {action!r}")
     opts = options or FleetOptions()
-    workers = jobs if jobs > 0 else (os.cpu_count() or 1)
+    workers = jobs if jobs > 0 else default_jobs()
     workers = min(workers, len(repos)) or 1
     if workers == 1:
         return [run_one(action, repo, opts) for repo in repos]

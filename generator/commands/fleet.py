@@ -18,8 +18,8 @@ from generator import fleet
     help="A file listing repo paths (one per line, # comments) or a directory holding client "
     "repos (or a client repo itself). Repeatable.",
 )
-@click.option("--jobs", "-j", type=int, default=0, show_default="one per CPU",
-              help="Repos processed in parallel.")
+@click.option("--jobs", "-j", type=int, default=0, show_default="two per CPU",
+              help="Repos processed in parallel (processes).")
 @click.option("--json-report", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the JSON report here.")
 @click.option("--vcs-ref", help="update: template version to update to (default: latest tag).")
