@@ -538,7 +538,7 @@ QUESTIONS: tuple[Question, ...] = (
         "module_git_url",
         "str",
         "Git URL of this template repo (module sources are pinned to it by tag)",
-        "{{ _copier_conf.src_path }}",
+        "{{ _copier_answers._src_path }}",
         _git_url,
         when="{{ module_source == 'git' }}",
         python_default=lambda a: "",

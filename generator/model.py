@@ -39,7 +39,8 @@ def label_value(text: str) -> str:
 def module_source(module: str, *, root_depth: int, source: str, git_url: str, ref: str) -> str:
     """Terraform `source` for a module, from a root `root_depth` levels below `terraform/`."""
     if source == "git":
-        return f"git::{git_url}//{MODULES_DIR}/{module}?ref={ref}"
+        url = f"file://{git_url}" if git_url.startswith("/") else git_url  # go-getter wants a URL
+        return f"git::{url}//{MODULES_DIR}/{module}?ref={ref}"
     return "/".join([".."] * root_depth + ["modules", module])
 
 
