@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.worktree import copy_working_tree
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
@@ -42,23 +44,7 @@ def template_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The working tree as a committed git repo, so copier renders exactly what is here now
     (committed or not) without dirty-repo warnings."""
     snap = tmp_path_factory.mktemp("template")
-    files = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard", "-z"],
-        cwd=ROOT, capture_output=True, check=True,
-    ).stdout.split(b"\0")
-    for raw in files:
-        if not raw:
-            continue
-        rel = raw.decode()
-        src = ROOT / rel
-        if not src.exists() and not src.is_symlink():
-            continue
-        dst = snap / rel
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        if src.is_symlink():
-            os.symlink(os.readlink(src), dst)
-        else:
-            shutil.copy2(src, dst)
+    copy_working_tree(snap)
     env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
     for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "snapshot"]):

@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from tests.worktree import copy_working_tree
+
 ROOT = Path(__file__).resolve().parents[2]
 GIT_ENV = {
     **os.environ,
@@ -103,26 +105,6 @@ def git(repo: Path, *args: str) -> str:
     return subprocess.run(
         ["git", *args], cwd=repo, check=True, env=GIT_ENV, capture_output=True, text=True
     ).stdout
-
-
-def copy_working_tree(dest: Path, source: Path = ROOT) -> None:
-    files = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard", "-z"],
-        cwd=source, capture_output=True, check=True,
-    ).stdout.split(b"\0")
-    for raw in files:
-        if not raw:
-            continue
-        rel = raw.decode()
-        src = source / rel
-        if not src.exists() and not src.is_symlink():
-            continue
-        dst = dest / rel
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        if src.is_symlink():
-            os.symlink(os.readlink(src), dst)
-        else:
-            shutil.copy2(src, dst)
 
 
 def _regenerate_copier_yml(tpl: Path, extra: Mapping[str, Any]) -> None:
