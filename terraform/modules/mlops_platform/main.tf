@@ -264,37 +264,39 @@ module "predictions_dataset" {
   )
 }
 
-module "docker_registry" {
-  source          = "../artifact_registry"
-  project_id      = module.project.project_id
-  deletion_policy = local.deletion_policy
-  location        = var.region
-  repository_id   = var.names.artifact_registry.docker
-  format          = "DOCKER"
-  description     = "Pipeline component images (${var.environment})."
-  labels          = local.labels
-  kms_key_id      = lookup(local.kms_key, "artifactregistry", null)
-  iam_members = merge(
-    { pipeline = { role = "roles/artifactregistry.reader", member = module.pipeline_sa.member } },
-    { ci_apply = { role = "roles/artifactregistry.writer", member = "serviceAccount:${var.ci_service_accounts.apply}" } },
-    local.f.workbench ? { notebook = { role = "roles/artifactregistry.reader", member = local.notebook_member } } : {},
-  )
+locals {
+  # Docker images of pipeline components, and compiled KFP pipeline templates
+  registries = {
+    docker = {
+      id          = var.names.artifact_registry.docker
+      format      = "DOCKER"
+      description = "Pipeline component images (${var.environment})."
+      notebook    = "roles/artifactregistry.reader"
+    }
+    kfp = {
+      id          = var.names.artifact_registry.kfp
+      format      = "KFP"
+      description = "Compiled pipeline templates (${var.environment})."
+      notebook    = "roles/artifactregistry.writer"
+    }
+  }
 }
 
-module "kfp_registry" {
+module "registry" {
   source          = "../artifact_registry"
+  for_each        = local.registries
   project_id      = module.project.project_id
   deletion_policy = local.deletion_policy
   location        = var.region
-  repository_id   = var.names.artifact_registry.kfp
-  format          = "KFP"
-  description     = "Compiled pipeline templates (${var.environment})."
+  repository_id   = each.value.id
+  format          = each.value.format
+  description     = each.value.description
   labels          = local.labels
   kms_key_id      = lookup(local.kms_key, "artifactregistry", null)
   iam_members = merge(
     { pipeline = { role = "roles/artifactregistry.reader", member = module.pipeline_sa.member } },
     { ci_apply = { role = "roles/artifactregistry.writer", member = "serviceAccount:${var.ci_service_accounts.apply}" } },
-    local.f.workbench ? { notebook = { role = "roles/artifactregistry.writer", member = local.notebook_member } } : {},
+    local.f.workbench ? { notebook = { role = each.value.notebook, member = local.notebook_member } } : {},
   )
 }
 

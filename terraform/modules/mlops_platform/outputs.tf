@@ -40,8 +40,8 @@ output "pipeline_service_account_id" {
 output "artifact_registry" {
   description = "Repository addresses: docker (component images) and kfp (pipeline templates)."
   value = {
-    docker = module.docker_registry.url
-    kfp    = module.kfp_registry.url
+    docker = module.registry["docker"].url
+    kfp    = module.registry["kfp"].url
   }
 }
 
