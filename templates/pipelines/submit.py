@@ -1,5 +1,7 @@
 """Upload a compiled template to the environment's KFP Artifact Registry repo and start a run:
 `python -m pipelines.submit --env ENV --commit SHA --template build/pipeline.yaml [--dry-run]`.
+`--upload-only` publishes the template (tags `commit-<sha>`, `<env>-latest`) without a run: what
+an environment's apply build does, so scheduled retraining there finds `<env>-latest`.
 
 The run executes as the pipeline service account, keeps artifacts under
 gs://<pipeline_root bucket>/runs/<commit>, carries commit/environment labels and is recorded
@@ -85,9 +87,8 @@ def check_template(spec: Any, environment: str) -> None:
         )
 
 
-def execute(p: SubmitPlan, *, wait: bool) -> str:
-    """Upload the template, create the PipelineJob; returns the job's resource name."""
-    from google.cloud import aiplatform
+def upload(p: SubmitPlan) -> tuple[str, str]:
+    """Upload the template to the KFP repo with its tags; returns (package, version)."""
     from kfp.registry import RegistryClient
 
     client = RegistryClient(host=p.registry_host)
@@ -95,6 +96,14 @@ def execute(p: SubmitPlan, *, wait: bool) -> str:
         file_name=p.template, tags=p.template_tags,
         extra_headers={"description": f"{p.display_name} at commit {p.labels['commit']}"},
     )
+    return str(package), str(version)
+
+
+def execute(p: SubmitPlan, *, wait: bool) -> str:
+    """Upload the template, create the PipelineJob; returns the job's resource name."""
+    from google.cloud import aiplatform
+
+    package, version = upload(p)
     aiplatform.init(project=p.project, location=p.location, experiment=p.experiment)
     job = aiplatform.PipelineJob(
         display_name=p.display_name,
@@ -135,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="override a pipeline parameter (JSON value or string)")
     parser.add_argument("--wait", action="store_true", help="block until the run finishes")
     parser.add_argument("--dry-run", action="store_true", help="print the plan; no cloud calls")
+    parser.add_argument("--upload-only", action="store_true",
+                        help="publish the template to the KFP repo; start no run")
     args = parser.parse_args(argv)
     try:
         cfg = config.load(args.env)
@@ -153,7 +164,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.dry_run:
-        print(json.dumps({"dry_run": True, **asdict(p)}, indent=2))
+        print(json.dumps({"dry_run": True, "upload_only": args.upload_only, **asdict(p)}, indent=2))
+        return 0
+    if args.upload_only:
+        package, version = upload(p)
+        print(f"uploaded {p.registry_host}/{package}/{version} tags={','.join(p.template_tags)}")
         return 0
     print(f"submitted {execute(p, wait=args.wait)}")
     return 0

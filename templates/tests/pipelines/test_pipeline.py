@@ -110,3 +110,15 @@ def test_submit_dry_run_makes_no_cloud_call(first_config, tmp_path, capsys):
     assert printed["dry_run"] is True and printed["parameter_values"]["min_r_squared"] == 0.9
     assert submit.main(["--env", first_config.environment, "--commit", "abc", "--template",
                         str(tmp_path / "missing.yaml"), "--dry-run"]) == 2
+
+
+def test_submit_upload_only_dry_run_publishes_the_env_latest_tag(first_config, tmp_path, capsys):
+    template = tmp_path / "pipeline.yaml"
+    template.write_text(yaml.safe_dump(_compile(first_config, tmp_path)), encoding="utf-8")
+    code = submit.main(["--env", first_config.environment, "--commit", "abc", "--template",
+                        str(template), "--upload-only", "--dry-run"])
+    assert code == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["upload_only"] is True
+    assert f"{first_config.environment}-latest" in printed["template_tags"]
+
