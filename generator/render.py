@@ -13,6 +13,7 @@ import yaml
 
 from generator import model
 from generator.answers import QUESTION_BY_NAME, AnswersError, Problem
+from generator.gitenv import git_env
 
 
 class RenderError(RuntimeError):
@@ -101,11 +102,7 @@ def git_init_commit(dest: Path, message: str) -> None:
     """Make `dest` a git repo with one commit, so `copier update` can merge later."""
     if shutil.which("git") is None:
         raise RenderError("git is not on PATH; install git so the client repo can be updated")
-    env = dict(os.environ)
-    env.setdefault("GIT_AUTHOR_NAME", "mlopsgen")
-    env.setdefault("GIT_AUTHOR_EMAIL", "mlopsgen@localhost")
-    env.setdefault("GIT_COMMITTER_NAME", env["GIT_AUTHOR_NAME"])
-    env.setdefault("GIT_COMMITTER_EMAIL", env["GIT_AUTHOR_EMAIL"])
+    env = git_env()
     for args in (
         ["init", "-q", "-b", "main"],
         ["add", "-A"],

@@ -17,7 +17,6 @@ source altogether (for a template that moved); the answers file then records the
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import shutil
 import subprocess
@@ -28,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from generator.gitenv import git_env
 
 ANSWERS_FILE = ".copier-answers.yml"
 CONFLICT_START = re.compile(r"^<{7} ")
@@ -94,18 +95,9 @@ class UpdateReport:
 # --------------------------------------------------------------------------- git helpers
 
 
-def _git_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.setdefault("GIT_AUTHOR_NAME", "mlopsgen")
-    env.setdefault("GIT_AUTHOR_EMAIL", "mlopsgen@localhost")
-    env.setdefault("GIT_COMMITTER_NAME", env["GIT_AUTHOR_NAME"])
-    env.setdefault("GIT_COMMITTER_EMAIL", env["GIT_AUTHOR_EMAIL"])
-    return env
-
-
 def git(repo: Path, *args: str, check: bool = True) -> str:
     result = subprocess.run(
-        ["git", *args], cwd=repo, capture_output=True, text=True, check=False, env=_git_env()
+        ["git", *args], cwd=repo, capture_output=True, text=True, check=False, env=git_env()
     )
     if check and result.returncode != 0:
         raise UpdateError(f"git {' '.join(args)} failed in {repo}: {result.stderr.strip()}")
@@ -359,7 +351,7 @@ def latest_tag(source: TemplateSource) -> str | None:
         url = str((source.cwd / Path(url).expanduser()).resolve())
     result = subprocess.run(
         ["git", "ls-remote", "--tags", "--refs", "--", url],
-        capture_output=True, text=True, check=False, env=_git_env(),
+        capture_output=True, text=True, check=False, env=git_env(),
     )
     if result.returncode != 0:
         return None
@@ -379,7 +371,7 @@ def _clone(repo: Path, dest: Path) -> Path:
     clone = dest / repo.resolve().name
     result = subprocess.run(
         ["git", "clone", "-q", "--no-hardlinks", str(repo.resolve()), str(clone)],
-        capture_output=True, text=True, check=False, env=_git_env(),
+        capture_output=True, text=True, check=False, env=git_env(),
     )
     if result.returncode != 0:
         raise UpdateError(f"could not clone {repo} for a dry run: {result.stderr.strip()}")
