@@ -27,7 +27,11 @@ from generator.answers import AnswersError
 )
 @click.option("--vcs-ref", help="Template git ref (tag, branch, commit); default: latest tag.")
 @click.option("--template", help="Template URL or path (default: the checkout this runs from).")
-@click.option("--no-validate", is_flag=True, help="Skip `mlopsgen validate` after rendering.")
+@click.option(
+    "--no-validate",
+    is_flag=True,
+    help="Skip `mlopsgen validate` after rendering (only `terraform fmt -check` runs).",
+)
 def command(
     dest: Path,
     data_file: Path | None,
@@ -62,20 +66,8 @@ def command(
         click.echo(f"error: {error}", err=True)
         sys.exit(1)
 
-    failed = False
-    if shutil.which("terraform") is None:
-        click.echo("skip: terraform fmt check (terraform is not on PATH)")
-    else:
-        unformatted = render.terraform_fmt_check(dest)
-        if unformatted:
-            failed = True
-            click.echo("terraform fmt -check: these files need formatting:", err=True)
-            for name in unformatted:
-                click.echo(f"  {name}", err=True)
-        else:
-            click.echo("ok: terraform fmt -check -recursive")
-    if not no_validate:
-        failed |= _run_validate(dest)
+    # `mlopsgen validate` starts with the fmt check; run it alone only when validate is skipped
+    failed = _run_validate(dest) if not no_validate else _run_fmt_check(dest)
     click.echo(
         "\nNext steps:\n"
         f"  cd {dest}\n"
@@ -84,6 +76,21 @@ def command(
         f"  mlopsgen plan {dest} --env <env>        # plan with a summary and a safety gate"
     )
     sys.exit(1 if failed else 0)
+
+
+def _run_fmt_check(dest: Path) -> bool:
+    """`terraform fmt -check -recursive`; True when files need formatting."""
+    if shutil.which("terraform") is None:
+        click.echo("skip: terraform fmt check (terraform is not on PATH)")
+        return False
+    unformatted = render.terraform_fmt_check(dest)
+    if not unformatted:
+        click.echo("ok: terraform fmt -check -recursive")
+        return False
+    click.echo("terraform fmt -check: these files need formatting:", err=True)
+    for name in unformatted:
+        click.echo(f"  {name}", err=True)
+    return True
 
 
 def _run_validate(dest: Path) -> bool:
