@@ -232,35 +232,40 @@ module "pipeline_root_bucket" {
   )
 }
 
-module "training_dataset" {
-  source          = "../bigquery_dataset"
-  project_id      = module.project.project_id
-  deletion_policy = local.deletion_policy
-  dataset_id      = var.names.datasets.training
-  location        = var.region
-  friendly_name   = "Training data (${var.environment})"
-  description     = "Training data and features for ${local.display_name}."
-  labels          = merge(local.labels, { purpose = "training" })
-  kms_key_id      = lookup(local.kms_key, "bigquery", null)
-  iam_members = merge(
-    { pipeline = { role = "roles/bigquery.dataViewer", member = module.pipeline_sa.member } },
-    local.f.workbench ? { notebook = { role = "roles/bigquery.dataEditor", member = local.notebook_member } } : {},
-  )
+locals {
+  # training data (the pipeline reads it, notebooks write it) and predictions (the reverse)
+  datasets = {
+    training = {
+      id            = var.names.datasets.training
+      friendly_name = "Training data (${var.environment})"
+      description   = "Training data and features for ${local.display_name}."
+      pipeline      = "roles/bigquery.dataViewer"
+      notebook      = "roles/bigquery.dataEditor"
+    }
+    predictions = {
+      id            = var.names.datasets.predictions
+      friendly_name = "Predictions (${var.environment})"
+      description   = "Batch predictions and forecasts for ${local.display_name}."
+      pipeline      = "roles/bigquery.dataEditor"
+      notebook      = "roles/bigquery.dataViewer"
+    }
+  }
 }
 
-module "predictions_dataset" {
+module "dataset" {
   source          = "../bigquery_dataset"
+  for_each        = local.datasets
   project_id      = module.project.project_id
   deletion_policy = local.deletion_policy
-  dataset_id      = var.names.datasets.predictions
+  dataset_id      = each.value.id
   location        = var.region
-  friendly_name   = "Predictions (${var.environment})"
-  description     = "Batch predictions and forecasts for ${local.display_name}."
-  labels          = merge(local.labels, { purpose = "predictions" })
+  friendly_name   = each.value.friendly_name
+  description     = each.value.description
+  labels          = merge(local.labels, { purpose = each.key })
   kms_key_id      = lookup(local.kms_key, "bigquery", null)
   iam_members = merge(
-    { pipeline = { role = "roles/bigquery.dataEditor", member = module.pipeline_sa.member } },
-    local.f.workbench ? { notebook = { role = "roles/bigquery.dataViewer", member = local.notebook_member } } : {},
+    { pipeline = { role = each.value.pipeline, member = module.pipeline_sa.member } },
+    local.f.workbench ? { notebook = { role = each.value.notebook, member = local.notebook_member } } : {},
   )
 }
 
@@ -383,7 +388,7 @@ module "endpoint" {
   # Model monitoring reads logged requests and responses from the predictions dataset.
   request_response_logging = local.f.model_monitoring ? {
     sampling_rate      = 0.1
-    bigquery_table_uri = "bq://${module.project.project_id}.${module.predictions_dataset.dataset_id}.endpoint_request_response"
+    bigquery_table_uri = "bq://${module.project.project_id}.${module.dataset["predictions"].dataset_id}.endpoint_request_response"
   } : null
 }
 

@@ -19,8 +19,8 @@ output "buckets" {
 output "datasets" {
   description = "BigQuery dataset ids: training and predictions."
   value = {
-    training    = module.training_dataset.dataset_id
-    predictions = module.predictions_dataset.dataset_id
+    training    = module.dataset["training"].dataset_id
+    predictions = module.dataset["predictions"].dataset_id
   }
 }
 
