@@ -16,6 +16,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .errors import AnswersError as AnswersError
+from .errors import Problem as Problem
+
 # --- vocabularies ---------------------------------------------------------------------------
 
 LAYOUTS = ("per_environment", "single_project")
@@ -86,24 +89,6 @@ _PROJECT_ID_RE = re.compile(r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
 # git check-ref-format, restricted to what a branch protection pattern handles literally
 _BRANCH_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$")
 _GIT_URL_RE = re.compile(r"^(https://|ssh://|git@|file://|/)[^\s?#]+$")
-
-
-class AnswersError(ValueError):
-    """One or more answers break a rule. `problems` holds each one."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
-
-
-@dataclass(frozen=True)
-class Problem:
-    question: str
-    value: Any
-    rule: str
-
-    def __str__(self) -> str:
-        return f"{self.question}: {self.value!r} is not valid: {self.rule}"
 
 
 # --- pure helpers shared with the model -----------------------------------------------------
