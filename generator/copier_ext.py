@@ -1,11 +1,12 @@
 """Copier's bridge to the generator package (loaded by copier-template-extensions by path).
 
-`copier.yml` lists this file in `_jinja_extensions`. It loads `answers.py`, `model.py` and
-`filters.py` from the template being rendered (not from whatever `generator` is installed),
-so plain `copier copy` applies exactly the rules of that template version, then:
+`copier.yml` lists this file in `_jinja_extensions`. It loads `answers.py`, `model.py`,
+`filters.py` and `versions.py` from the template being rendered (not from whatever `generator`
+is installed), so plain `copier copy` applies exactly the rules of that template version, then:
 - registers the escaping filters and the helpers copier.yml's defaults/validators call;
 - at render time validates the whole answer set and adds the `mlops` context, so an invalid
-  answer set fails before the first file is written.
+  answer set fails before the first file is written. The disk reads the pure model must not do
+  happen here: the template's module names and, when vendored, the module files.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def _load_package() -> ModuleType:
     package = importlib.util.module_from_spec(spec)
     sys.modules[name] = package
     spec.loader.exec_module(package)
-    for sub in ("answers", "filters", "model"):
+    for sub in ("answers", "filters", "model", "versions"):
         setattr(package, sub, importlib.import_module(f"{name}.{sub}"))
     return package
 
@@ -79,6 +80,13 @@ class MlopsgenFilters(Extension):
         )
 
 
+def module_names(root: Path) -> list[str]:
+    """The template's modules: directories of `terraform/modules/` with a main.tf."""
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if (p / "main.tf").is_file())
+
+
 def vendored_module_files(root: Path) -> list[dict[str, str]]:
     """Every file of the template's `terraform/modules/` as {path, content}, so the client
     repo gets byte-exact copies without relying on symlinks (which copy tools may drop)."""
@@ -110,8 +118,10 @@ class MlopsgenContext(ContextHook):
                 valid = model.validate_answers(raw)
             except answers.AnswersError as error:
                 raise UserMessageError("Invalid answers:\n" + str(error)) from error
-            mlops = model.build_context(valid, template_ref=ref)
             modules = _PACKAGE_DIR.parent / model.MODULES_DIR
+            mlops = model.build_context(
+                valid, template_ref=ref, module_names=module_names(modules)
+            )
             mlops["vendored_module_files"] = (
                 vendored_module_files(modules) if mlops["module_source"] == "vendored" else []
             )

@@ -1,15 +1,16 @@
 """Validated answers -> the render context `mlops`: every name of every environment, once.
 
-Pure functions, standard library only (loaded by path inside copier, see copier_ext.py).
-Templates read names from here and nowhere else, so Terraform, the pipeline config and the
-README cannot disagree.
+Pure functions (no disk, no network), standard library only (loaded by path inside copier, see
+copier_ext.py). Templates read names and rules from here and nowhere else, so Terraform, the
+pipeline config, the CI/CD configuration and the docs cannot disagree. What lives on disk (the
+template's module names) comes in as an argument.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import answers as answers_mod
@@ -137,9 +138,12 @@ def _env_context(
 
 
 def build_context(
-    raw_answers: Mapping[str, Any], *, template_ref: str = "HEAD"
+    raw_answers: Mapping[str, Any], *, template_ref: str = "HEAD",
+    module_names: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The `mlops` render context. `raw_answers` must already be validated."""
+    """The `mlops` render context. `raw_answers` must already be validated. `module_names` are
+    the template's modules (directories of `terraform/modules/`, read by copier_ext): only
+    `module_sources` needs them, so callers after names alone pass none."""
     a = answers_mod.with_defaults(raw_answers)
     slug, suffix = a["client_slug"], a["name_suffix"]
     layout = a["project_layout"]
@@ -164,7 +168,7 @@ def build_context(
             ref=template_ref,
         )
 
-    return {
+    ctx: dict[str, Any] = {
         "client_name": a["client_name"],
         "client_slug": slug,
         "client_label": label_value(a["client_name"]) or slug,
@@ -198,10 +202,87 @@ def build_context(
         "module_source": a["module_source"],
         "template_ref": template_ref,
         "module_sources": {
-            "env": {m: source(m, 2) for m in _module_names()},
-            "bootstrap": {m: source(m, 1) for m in _module_names()},
+            "env": {m: source(m, 2) for m in module_names},
+            "bootstrap": {m: source(m, 1) for m in module_names},
         },
         "orchestrators": _orchestrators_context(a),
+    }
+    for env in envs:
+        env["tfvars"] = _env_tfvars(ctx, env)
+    ctx["bootstrap_tfvars"] = _bootstrap_tfvars(ctx)
+    return ctx
+
+
+def _platform_names(env: Mapping[str, Any]) -> dict[str, Any]:
+    """The `names` input of the mlops_platform module (its variable declares these keys)."""
+    accounts = env["service_accounts"]
+    return {
+        "buckets": env["buckets"],
+        "datasets": env["datasets"],
+        "service_accounts": {
+            "pipeline": accounts["pipeline"],
+            "notebook": accounts.get("notebook"),
+        },
+        "artifact_registry": env["artifact_registry"],
+        "tensorboard": env["tensorboard"],
+        "pubsub_topic": env["pubsub_topic"],
+        "kms_key_ring": env["kms_key_ring"],
+        "endpoint": env["endpoint"],
+        "feature_online_store": env["feature_online_store"],
+        "workbench_instance": env["workbench_instance"],
+        "network": env["network"],
+        "log_bucket": env["log_bucket"],
+    }
+
+
+def _env_tfvars(ctx: Mapping[str, Any], env: Mapping[str, Any]) -> dict[str, Any]:
+    """terraform/envs/<env>/terraform.tfvars, in file order."""
+    create = env["create_project"]
+    emails = env["service_account_emails"]
+    return {
+        "environment": env["name"],
+        "client_name": ctx["client_name"],
+        "region": ctx["region"],
+        "project": {
+            "id": env["project_id"],
+            "create": create,
+            "shared": ctx["single_project"],
+            "parent": ctx["gcp_parent"] if create else None,
+            "billing_account": ctx["billing_account"] if create else None,
+            "deletion_policy": env["deletion_policy"],
+        },
+        "features": ctx["features"],
+        "names": _platform_names(env),
+        "labels": env["labels"],
+        "ci_service_accounts": {"plan": emails["ci-plan"], "apply": emails["ci-apply"]},
+        "notification_email": ctx["notification_email"],
+        "force_destroy": env["force_destroy"],
+        "deletion_protection": env["deletion_protection"],
+    }
+
+
+def _bootstrap_tfvars(ctx: Mapping[str, Any]) -> dict[str, Any]:
+    """terraform/bootstrap/terraform.tfvars, in file order."""
+    return {
+        "region": ctx["region"],
+        "parent": ctx["gcp_parent"],
+        "billing_account": ctx["billing_account"],
+        "cicd_project": ctx["cicd_project"],
+        "labels": ctx["labels"],
+        "state_bucket": ctx["state_bucket"],
+        "cmek": ctx["features"]["cmek"],
+        "state_kms_key_ring": ctx["state_kms_key_ring"],
+        "build_log_bucket": ctx["build_log_bucket"],
+        "environments": {
+            env["name"]: {
+                "plan_account_id": env["service_accounts"]["ci-plan"],
+                "apply_account_id": env["service_accounts"]["ci-apply"],
+                "project_id": env["project_id"],
+                "create_project": env["create_project"],
+                "state_prefix": env["state_prefix"],
+            }
+            for env in ctx["environments"]
+        },
     }
 
 
@@ -225,15 +306,6 @@ def _orchestrators_context(a: Mapping[str, Any]) -> dict[str, Any]:
             for env in a["environments"]
         } if composer else {},
     }
-
-
-def _module_names() -> list[str]:
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parent.parent / MODULES_DIR
-    if not root.is_dir():
-        return []
-    return sorted(p.name for p in root.iterdir() if (p / "main.tf").is_file())
 
 
 def name_problems(a: Mapping[str, Any]) -> list[Problem]:

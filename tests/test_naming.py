@@ -122,3 +122,31 @@ def test_single_environment_is_never_disposable() -> None:
     (env,) = ctx["environments"]
     assert env["force_destroy"] is False and env["deletion_protection"] is True
     assert env["project_id"] == ctx["cicd_project"]["id"]
+
+
+def test_the_model_reads_no_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    """build_context is pure: what lives on disk (the template's modules) comes in as an
+    argument, read by copier_ext."""
+    import builtins
+    import os
+    import pathlib
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError(f"the model touched the disk: {args!r}")
+
+    answers = model.validate_answers(_answers())
+    for owner, name in [(builtins, "open"), (os, "scandir"), (os, "listdir"), (os, "stat"),
+                        (pathlib.Path, "iterdir"), (pathlib.Path, "stat"),
+                        (pathlib.Path, "read_text")]:
+        monkeypatch.setattr(owner, name, refuse)
+    bare = model.build_context(answers)
+    named = model.build_context(answers, template_ref="v1.2.3", module_names=["gcs", "kms"])
+    monkeypatch.undo()
+    assert bare["module_sources"] == {"env": {}, "bootstrap": {}}
+    assert named["module_sources"]["env"] == {
+        "gcs": "../../modules/gcs", "kms": "../../modules/kms"
+    }
+    assert named["module_sources"]["bootstrap"]["kms"] == "../modules/kms"
+    assert {k: v for k, v in bare.items() if k not in ("module_sources", "template_ref")} == {
+        k: v for k, v in named.items() if k not in ("module_sources", "template_ref")
+    }
