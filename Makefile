@@ -13,7 +13,7 @@ AIRFLOW ?= .venv-airflow
 DEMO   ?= demo
 PYTEST_ARGS ?= -n 2
 
-.PHONY: demo test install install-test clean
+.PHONY: demo test docs install install-test clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,10 @@ install-test:
 test: install-test
 	PATH="$(CURDIR)/$(TOOLS)/shims:$$PATH" MLOPSGEN_ML_PYTHON="$(CURDIR)/$(ML)/bin/python" \
 	  MLOPSGEN_AIRFLOW_PYTHON="$(CURDIR)/$(AIRFLOW)/bin/python" $(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+# regenerate the reference part of terraform/modules/*/README.md (the tests run it with --check)
+docs: install
+	$(VENV)/bin/python tools/module_docs.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) $(ML) $(AIRFLOW) $(DEMO)
