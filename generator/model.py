@@ -76,6 +76,7 @@ def _env_context(
         for role, account in accounts.items()
     }
     nxt = envs[index + 1] if index + 1 < len(envs) else None
+    run_pipeline = index == 0  # the ML pipeline runs in the first environment only
     branch_of = {e: branches.get(e, default_branch(envs, e)) for e in envs}
     return {
         "name": env,
@@ -87,6 +88,11 @@ def _env_context(
         "branch": branch_of[env],
         "next_branch": branch_of[nxt] if nxt else None,
         "approval_required": index > 0,
+        "run_pipeline": run_pipeline,
+        # Who opens the promotion pull request to the next environment: the ML pipeline build
+        # where it runs, else the apply build (Cloud Build's _PROMOTE, Jenkins, the docs).
+        "promote_after_pipeline": run_pipeline and nxt is not None,
+        "promote_after_apply": not run_pipeline and nxt is not None,
         "project_id": project_id,
         "create_project": create,
         "deletion_policy": "DELETE" if disposable and create else "PREVENT",
@@ -130,7 +136,7 @@ def _env_context(
         "triggers": {
             "plan": f"{env}-terraform-plan",
             "apply": f"{env}-terraform-apply",
-            "pipeline": f"{env}-ml-pipeline" if index == 0 else None,
+            "pipeline": f"{env}-ml-pipeline" if run_pipeline else None,
             "rollback": f"{env}-rollback" if nxt else None,
         },
         "plan_check": f"{env}-terraform-plan ({cicd_project})",

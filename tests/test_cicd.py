@@ -210,6 +210,56 @@ def test_apply_approval_follows_the_environment(render: Render) -> None:
             assert "approval_config" not in body
 
 
+def test_promotion_after_apply_is_the_models(render: Render) -> None:
+    """The model decides which apply builds open the promotion pull request; the bootstrap
+    passes its decision to the triggers module, which prints it as _PROMOTE."""
+    for env in render.context["environments"]:
+        assert render.environments[env["name"]]["promote_after_apply"] is env["promote_after_apply"]
+    cicd_module = blocks(render.cicd, "module")["cloudbuild_triggers"]
+    assert re.search(r"\bpromote_after_apply\s*=\s*env\.promote_after_apply\b",
+                     expr(cicd_module["environments"]))
+    apply = expr(render.triggers[("google_cloudbuild_trigger", "apply")]["substitutions"])
+    assert re.search(r'\b_PROMOTE\s*=\s*each\.value\.promote_after_apply \? "true" : "false"',
+                     apply)
+
+
+def _promote_guards(path: Path) -> list[tuple[str, str]]:
+    """(innermost Jinja `if` test, text) for every piece of template text that runs
+    scripts/promote.py; test '' when no `if` encloses it."""
+    from copier._jinja_ext import YieldExtension
+    from jinja2 import Environment, nodes
+
+    env = Environment(extensions=[YieldExtension])
+    found: list[tuple[str, str]] = []
+
+    def walk(node: nodes.Node, test: str) -> None:
+        if isinstance(node, nodes.TemplateData) and "promote.py" in node.data:
+            found.append((test, node.data))
+        for child in node.iter_child_nodes():
+            inner = test
+            if isinstance(node, nodes.If) and any(child is b for b in node.body):
+                inner = repr(node.test)
+            elif isinstance(node, nodes.If) and any(child is b for b in node.else_):
+                inner = f"not {node.test!r}"
+            walk(child, inner)
+
+    walk(env.parse(path.read_text()), "")
+    return found
+
+
+def test_promotion_is_decided_once_in_the_model() -> None:
+    """A template that runs or documents scripts/promote.py under a Jinja condition tests the
+    model's promote_after_apply / promote_after_pipeline, never the environment's position."""
+    templates = [p for p in (ROOT / "templates").rglob("*.jinja") if p.is_file()]
+    guarded = [(path, test, text) for path in templates
+               for test, text in _promote_guards(path) if test]
+    assert guarded, "no template guards scripts/promote.py: the check checks nothing"
+    for path, test, _ in guarded:
+        assert re.search(r"attr='promote_after_(apply|pipeline)'", test), (
+            f"{path.relative_to(ROOT)}: promote.py under {test}"
+        )
+
+
 def _trigger_substitution_keys(render: Render, body: dict[str, Any]) -> set[str]:
     common = render.module_local("common_substitutions")
     assert isinstance(common, dict)

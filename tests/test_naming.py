@@ -112,6 +112,10 @@ def test_default_branches_and_promotion_order() -> None:
     envs = ctx["environments"]
     assert [e["branch"] for e in envs] == ["dev", "staging", "main"]
     assert [e["approval_required"] for e in envs] == [False, True, True]
+    # the first environment's pipeline build promotes; the middle ones' apply builds do
+    assert [e["run_pipeline"] for e in envs] == [True, False, False]
+    assert [e["promote_after_pipeline"] for e in envs] == [True, False, False]
+    assert [e["promote_after_apply"] for e in envs] == [False, True, False]
     assert [e["force_destroy"] for e in envs] == [True, False, False]
     assert envs[-1]["deletion_policy"] == "PREVENT"
     assert envs[0]["next_branch"] == "staging" and envs[-1]["next"] is None

@@ -71,7 +71,7 @@ def test_stages_match_the_environments(rendered: tuple[dict[str, Any], Path]) ->
         assert "withGoogleCloud(e.applyAccount)" in apply
     ml = stages[f"ml pipeline {envs[0]['name']}"]
     assert f"branch '{envs[0]['branch']}'" in ml and "input {" not in ml
-    assert ("scripts/promote.py" in ml) is (envs[0]["next"] is not None)
+    assert ("scripts/promote.py" in ml) is envs[0]["promote_after_pipeline"]
 
 
 def test_environment_table_carries_the_model_names(
@@ -91,8 +91,8 @@ def test_environment_table_carries_the_model_names(
         assert f"planAccount: '{env['service_account_emails']['ci-plan']}'" in entry
         assert f"applyAccount: '{env['service_account_emails']['ci-apply']}'" in entry
         assert f"approval: {str(env['approval_required']).lower()}" in entry
-        promote = not env["is_first"] and env["next"] is not None
-        assert f"promoteAfterApply: {str(promote).lower()}" in entry
+        assert f"runPipeline: {str(env['run_pipeline']).lower()}" in entry
+        assert f"promoteAfterApply: {str(env['promote_after_apply']).lower()}" in entry
 
 
 def test_references_only_files_that_exist(rendered: tuple[dict[str, Any], Path]) -> None:
@@ -156,6 +156,15 @@ def test_client_docs_describe_each_stage(rendered: tuple[dict[str, Any], Path]) 
     ctx, repo = rendered
     doc = (repo / "docs" / "orchestrators.md").read_text()
     assert "## Jenkins" in doc
+    rows = {line.split("|")[1].strip(): line for line in doc.splitlines()
+            if line.startswith("| `") and "(cloudbuild/" in line}
     for env in ctx["environments"]:
         assert f"`plan {env['name']}`" in doc and f"`apply {env['name']}`" in doc
+        # the promotion pull request is opened where the model says, as the Jenkinsfile does
+        apply = rows[f"`apply {env['name']}`"]
+        assert ("scripts/promote.py" in apply) is env["promote_after_apply"]
+        pipeline = rows.get(f"`ml pipeline {env['name']}`")
+        assert (pipeline is not None) is env["run_pipeline"]
+        if pipeline is not None:
+            assert ("scripts/promote.py" in pipeline) is env["promote_after_pipeline"]
     assert ("## Airflow" in doc) is ctx["orchestrators"]["airflow"]

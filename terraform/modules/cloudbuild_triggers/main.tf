@@ -97,8 +97,7 @@ resource "google_cloudbuild_trigger" "apply" {
     _BRANCH       = each.value.branch
     _NEXT_ENV     = each.value.next_environment == null ? "" : each.value.next_environment
     _NEXT_BRANCH  = each.value.next_branch == null ? "" : each.value.next_branch
-    # environments that run no pipeline open their promotion pull request once applied
-    _PROMOTE = each.value.run_pipeline || each.value.next_branch == null ? "false" : "true"
+    _PROMOTE      = each.value.promote_after_apply ? "true" : "false"
   })
 }
 

@@ -81,6 +81,8 @@ variable "environments" {
     branch (the environment's git branch), next_environment/next_branch (promotion target, null for the last),
     approval_required (apply waits for a human approval in Cloud Build), the CI service account emails
     (plan: read-only, apply: deploys), run_pipeline (the ML pipeline runs on push to this branch),
+    promote_after_apply (the apply build opens the promotion pull request to next_branch once applied;
+    the caller decides, in mlopsgen the model: environments that run no pipeline and have a next one),
     state_prefix (backend prefix of the root) and the trigger names (rollback: a webhook trigger that
     fires when the promotion pull request from this branch is closed without merge; null for none).
   EOT
@@ -92,6 +94,7 @@ variable "environments" {
     plan_service_account  = string
     apply_service_account = string
     run_pipeline          = optional(bool, false)
+    promote_after_apply   = optional(bool, false)
     state_prefix          = string
     triggers = object({
       plan     = string
@@ -133,6 +136,13 @@ variable "environments" {
       for env in var.environments : env.triggers.rollback == null || env.next_branch != null
     ])
     error_message = "A rollback trigger needs next_branch: it watches the promotion pull request into that branch."
+  }
+
+  validation {
+    condition = alltrue([
+      for env in var.environments : !env.promote_after_apply || env.next_branch != null
+    ])
+    error_message = "promote_after_apply needs next_branch: the promotion pull request goes into that branch."
   }
 
   validation {
