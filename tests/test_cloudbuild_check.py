@@ -1,4 +1,7 @@
-"""Tests of generator.cloudbuild_check: good configs pass, each broken config is caught."""
+"""generator.cloudbuild on build config files: good configs pass, each broken config is caught.
+
+Trigger-level behaviour (plans) is in tests/test_cloudbuild_triggers.py, the schema snapshot and
+its refresh tool in tests/test_cloudbuild_schema.py."""
 
 from __future__ import annotations
 
@@ -8,7 +11,8 @@ import textwrap
 
 import pytest
 
-from generator.cloudbuild_check import Finding, check_build_file, check_repo
+from generator.cloudbuild import Finding, check_build_file, check_repo
+from tests.test_cloudbuild_triggers import GOOD_PLANS
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "cloudbuild"
 GOOD_REPO = FIXTURES / "good_repo"
@@ -43,7 +47,7 @@ def _copy_good_repo(tmp_path: pathlib.Path) -> pathlib.Path:
 
 
 def test_good_repo_has_no_findings() -> None:
-    assert check_repo(GOOD_REPO) == []
+    assert check_repo(GOOD_REPO, GOOD_PLANS) == []
 
 
 @pytest.mark.parametrize(
@@ -317,192 +321,121 @@ def test_substitution_values_unchecked_without_dynamic(tmp_path: pathlib.Path) -
 
 
 def test_snake_case_keys_are_accepted(tmp_path: pathlib.Path) -> None:
-    text = BASE + "    wait_for: ['-']\noptions:\n  default_logs_bucket_behavior: LEGACY_BUCKET\n"
+    text = (
+        BASE + "    wait_for: ['-']\n    allow_exit_codes: [1]\noptions:\n"
+        "  default_logs_bucket_behavior: REGIONAL_USER_OWNED_BUCKET\n"
+        "  machine_type: E2_STANDARD_2\n"
+        "available_secrets:\n  secret_manager: []\n"
+    )
     assert _check(tmp_path, text) == []
 
 
-# --- repo-level: triggers in Terraform -------------------------------------------------------
+# --- the discovery document decides (it differs from the old hand-typed schema) -------------
+
+# (yaml, expected message part, expected line): Cloud Build runs these, but they should change
+WARNINGS: dict[str, tuple[str, str, int]] = {
+    "deprecated logs bucket behavior": (
+        BASE + "options:\n  defaultLogsBucketBehavior: LEGACY_BUCKET\n",
+        "'LEGACY_BUCKET' is deprecated in the Cloud Build API (Deprecated: Use "
+        "`REGIONAL_USER_OWNED_BUCKET` instead.)",
+        5,
+    ),
+    "deprecated machine type": (
+        BASE + "options:\n  machine_type: N1_HIGHCPU_8\n",
+        "options.machine_type: 'N1_HIGHCPU_8' is deprecated",
+        5,
+    ),
+    "deprecated logging mode": (
+        BASE + "options:\n  logging: STACKDRIVER_ONLY\n",
+        "'STACKDRIVER_ONLY' is deprecated",
+        5,
+    ),
+    "deprecated field": (
+        BASE + "options:\n  workerPool: projects/p/locations/l/workerPools/w\n",
+        "'workerPool' is deprecated in the Cloud Build API: This field deprecated; please use "
+        "`pool.name` instead.",
+        5,
+    ),
+}
 
 
-def test_trigger_substitutions_declare(tmp_path: pathlib.Path) -> None:
+@pytest.mark.parametrize("case", sorted(WARNINGS))
+def test_deprecated_values_are_warnings(tmp_path: pathlib.Path, case: str) -> None:
+    text, expected, line = WARNINGS[case]
+    findings = _check(tmp_path, text)
+    assert [(f.severity, f.line) for f in findings] == [("warning", line)], findings
+    assert expected in findings[0].message, findings[0].message
+
+
+def test_errors_are_errors(tmp_path: pathlib.Path) -> None:
+    findings = _check(tmp_path, BASE + "timout: 60s\n")
+    assert [f.severity for f in findings] == ["error"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # in the discovery document, not in the old hand-typed schema
+        BASE + "options:\n  machineType: E2_STANDARD_2\n",
+        BASE + "options:\n  sourceProvenanceHash: [DIRSUM_SHA256]\n",
+        BASE + "options:\n  rankedMachineSeries: [MACHINE_SERIES_E]\n",
+        BASE + "    results: [{name: digest}]\n",
+        BASE + "artifacts:\n  oci: [{file: /workspace/i.tar, registryPath: r/i}]\n",
+    ],
+)
+def test_fields_and_values_of_the_discovery_document_pass(
+    tmp_path: pathlib.Path, text: str
+) -> None:
+    assert _check(tmp_path, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "line"),
+    [
+        # output-only in the discovery document (the old schema took it as an option)
+        (BASE + "options:\n  pool:\n    workerRelease: stable\n", "output-only", 6),
+        (BASE + "options:\n  rankedMachineSeries: [MACHINE_SERIES_X]\n", "unknown value", 5),
+        (BASE + "    results: [{attestationType: x}]\n", "missing the required key 'name'", 4),
+        (BASE + "    allowExitCodes: [4294967296]\n", "from -2147483648 to 2147483647", 4),
+        (BASE + "    allowExitCodes: [one]\n", "must be an integer", 4),
+        (BASE + "artifacts:\n  oci: [{file: x}]\n", "missing the required key 'registryPath'", 5),
+    ],
+)
+def test_schema_of_the_discovery_document_is_enforced(
+    tmp_path: pathlib.Path, text: str, expected: str, line: int
+) -> None:
+    findings = _check(tmp_path, text)
+    matching = [f for f in findings if expected in f.message]
+    assert matching and matching[0].line == line, findings
+
+
+def test_stackdriver_only_is_a_log_destination(tmp_path: pathlib.Path) -> None:
+    """The discovery document: STACKDRIVER_ONLY 'is the same as CLOUD_LOGGING_ONLY'."""
+    text = (
+        BASE + "serviceAccount: projects/p/serviceAccounts/x@p.iam.gserviceaccount.com\n"
+        "options:\n  logging: STACKDRIVER_ONLY\n"
+    )
+    findings = _check(tmp_path, text)
+    assert [f.severity for f in findings] == ["warning"], findings
+
+
+def test_messages_name_the_schema_and_list_known_keys(tmp_path: pathlib.Path) -> None:
+    (finding,) = _check(tmp_path, BASE + "    argz: [a]\n")
+    assert finding.message.startswith("steps[0]: unknown BuildStep key 'argz'; did you mean")
+    assert "Known BuildStep keys: allowExitCodes, allowFailure, args," in finding.message
+    assert "exitCode" not in finding.message  # output-only keys are not offered
+
+
+def test_no_hint_still_ends_the_sentence(tmp_path: pathlib.Path) -> None:
+    (finding,) = _check(tmp_path, BASE + "zzzz: 1\n")
+    assert "unknown Build key 'zzzz'. Known Build keys:" in finding.message
+
+
+def test_check_repo_without_plans_checks_files_alone(tmp_path: pathlib.Path) -> None:
     repo = _copy_good_repo(tmp_path)
-    plan = repo / "cloudbuild" / "terraform-plan.yaml"
-    plan.write_text(plan.read_text().replace("${_STATE_BUCKET}", "${_STATE_BUCKT}"))
-    findings = check_repo(repo)
-    assert len(findings) == 1, findings
-    assert findings[0].file == "cloudbuild/terraform-plan.yaml"
-    assert "_STATE_BUCKT" in findings[0].message and "did you mean '_STATE_BUCKET'" in (
-        findings[0].message
-    )
-
-
-def test_trigger_service_account_requires_logging(tmp_path: pathlib.Path) -> None:
-    repo = _copy_good_repo(tmp_path)
-    plan = repo / "cloudbuild" / "terraform-plan.yaml"
-    plan.write_text(plan.read_text().replace("logging: CLOUD_LOGGING_ONLY", "logging: LEGACY"))
-    findings = check_repo(repo)
-    assert [f.file for f in findings] == ["cloudbuild/terraform-plan.yaml"]
-    assert "'service_account' on google_cloudbuild_trigger.plan" in findings[0].message
-    # the same file checked alone does not know the trigger's service account
-    assert check_build_file(plan, frozenset({"_ENV", "_STATE_BUCKET"}), repo) == []
-
-
-def test_trigger_without_service_account_needs_no_logging(tmp_path: pathlib.Path) -> None:
-    repo = _copy_good_repo(tmp_path)
-    tf = repo / "terraform" / "modules" / "cicd" / "main.tf"
-    tf.write_text(tf.read_text().replace("service_account = var.plan_sa\n", ""))
-    plan = repo / "cloudbuild" / "terraform-plan.yaml"
-    plan.write_text(plan.read_text().replace("logging: CLOUD_LOGGING_ONLY", "logging: LEGACY"))
-    assert check_repo(repo) == []
-
-
-def test_missing_trigger_file_is_reported(tmp_path: pathlib.Path) -> None:
-    repo = _copy_good_repo(tmp_path)
-    (repo / "cloudbuild" / "rollback.json").unlink()
-    findings = check_repo(repo)
-    assert len(findings) == 1, findings
-    assert findings[0].file == "terraform/envs/dev/main.tf"
-    assert findings[0].line == 20
-    assert "'./cloudbuild/rollback.json', which does not exist" in findings[0].message
-
-
-def test_literal_filename_without_pool(tmp_path: pathlib.Path) -> None:
-    """Only literal triggers: each file gets exactly its trigger's keys (no fallback pool)."""
-    _write(tmp_path, BASE + "    env: ['A=$_A', 'B=$_B']\n", "cloudbuild/a.yaml")
-    _write(tmp_path, BASE + "    env: ['A=$_A', 'B=$_B']\n", "cloudbuild/b.yml")
-    _write(
-        tmp_path,
-        """\
-        resource "google_cloudbuild_trigger" "a" {
-          filename      = "cloudbuild/a.yaml"
-          substitutions = { _A = "1", _B = "2" }
-        }
-        resource "google_cloudbuild_trigger" "b" {
-          git_file_source {
-            path = "cloudbuild/b.yml"
-          }
-          substitutions = { _A = "1" }
-        }
-        """,
-        "main.tf",
-    )
-    findings = check_repo(tmp_path)
-    assert [(f.file, "_B" in f.message) for f in findings] == [("cloudbuild/b.yml", True)]
-
-
-def test_templated_filename_uses_pool(tmp_path: pathlib.Path) -> None:
-    _write(tmp_path, BASE + "    env: ['A=$_A', 'L=$_FROM_LOCALS']\n", "cloudbuild/x.yaml")
-    _write(tmp_path, BASE + "    env: ['A=$_A']\n", "other/x.yaml")  # not a cloudbuild/ file
-    _write(
-        tmp_path,
-        """\
-        locals {
-          common_substitutions = { _FROM_LOCALS = "v" }
-        }
-        resource "google_cloudbuild_trigger" "t" {
-          for_each      = toset(["x"])
-          filename      = "cloudbuild/${each.key}.yaml"
-          substitutions = merge(local.common_substitutions, { _A = "1" })
-        }
-        """,
-        "infra/main.tf",
-    )
-    assert check_repo(tmp_path) == []
-    # a name outside the pool is still caught
-    _write(tmp_path, BASE + "    env: ['A=$_A', 'Z=$_ZZZ']\n", "cloudbuild/x.yaml")
-    findings = check_repo(tmp_path)
-    assert len(findings) == 1 and "_ZZZ" in findings[0].message
-
-
-def test_templated_filename_with_literal_map_still_uses_pool(tmp_path: pathlib.Path) -> None:
-    """The pool rule: a file matched only by a pattern cannot be tied to one map."""
-    _write(tmp_path, BASE + "    env: ['A=$_A', 'Z=$_Z']\n", "cloudbuild/x.yaml")
-    _write(tmp_path, BASE + "    env: ['Z=$_Z']\n", "cloudbuild/z.yaml")
-    _write(
-        tmp_path,
-        """\
-        resource "google_cloudbuild_trigger" "t" {
-          filename      = "cloudbuild/${var.name}.yaml"
-          substitutions = { _A = "1" }
-        }
-        resource "google_cloudbuild_trigger" "z" {
-          filename      = "cloudbuild/z.yaml"
-          substitutions = { _Z = "1" }
-        }
-        """,
-        "main.tf",
-    )
-    assert check_repo(tmp_path) == []
-
-
-def test_pattern_does_not_match_other_files(tmp_path: pathlib.Path) -> None:
-    _write(tmp_path, BASE + "    env: ['A=$_A']\n", "cloudbuild/other.yml")
-    _write(
-        tmp_path,
-        """\
-        resource "google_cloudbuild_trigger" "t" {
-          filename      = "cloudbuild/${var.name}.yaml"
-          substitutions = { _A = "1" }
-        }
-        """,
-        "main.tf",
-    )
-    findings = check_repo(tmp_path)
-    assert len(findings) == 1 and "_A" in findings[0].message
-
-
-def test_trigger_specs_in_tfvars_and_variable_defaults(tmp_path: pathlib.Path) -> None:
-    _write(tmp_path, BASE + "    env: ['A=$_A']\n", "cloudbuild/a.yaml")
-    _write(tmp_path, BASE + "    env: ['B=$_B']\n", "cloudbuild/b.yaml")
-    _write(
-        tmp_path,
-        'triggers = {\n  a = {\n    filename = "cloudbuild/a.yaml"\n'
-        '    substitutions = { _A = "1" }\n  }\n}\n',
-        "envs/dev/terraform.tfvars",
-    )
-    _write(
-        tmp_path,
-        'variable "triggers" {\n  default = {\n    b = {\n      filename = "cloudbuild/b.yaml"\n'
-        '      substitutions = { _B = "1" }\n    }\n  }\n}\n',
-        "envs/dev/variables.tf",
-    )
-    assert check_repo(tmp_path) == []
-    (tmp_path / "envs/dev/terraform.tfvars").unlink()
-    findings = check_repo(tmp_path)
-    assert [(f.file, "_A" in f.message) for f in findings] == [("cloudbuild/a.yaml", True)]
-
-
-def test_invalid_trigger_substitution_key(tmp_path: pathlib.Path) -> None:
-    _write(tmp_path, BASE, "cloudbuild/a.yaml")
-    _write(
-        tmp_path,
-        'resource "google_cloudbuild_trigger" "t" {\n  filename = "cloudbuild/a.yaml"\n'
-        '  substitutions = { env = "dev" }\n}\n',
-        "main.tf",
-    )
-    findings = check_repo(tmp_path)
-    assert len(findings) == 1 and findings[0].file == "main.tf"
-    assert "substitution key 'env' is invalid" in findings[0].message
-
-
-def test_terraform_dot_dirs_are_skipped(tmp_path: pathlib.Path) -> None:
-    _write(tmp_path, BASE, "cloudbuild/a.yaml")
-    _write(
-        tmp_path,
-        'resource "google_cloudbuild_trigger" "t" {\n  filename = "cloudbuild/gone.yaml"\n'
-        "  substitutions = {}\n}\n",
-        ".terraform/modules/x/main.tf",
-    )
-    assert check_repo(tmp_path) == []
-
-
-def test_unparsable_terraform_degrades_to_the_pool(tmp_path: pathlib.Path) -> None:
-    _write(tmp_path, BASE + "    env: ['A=$_A']\n", "cloudbuild/a.yaml")
-    _write(tmp_path, 'resource "x" {\n', "broken.tf")  # irrelevant to Cloud Build
-    assert len(check_repo(tmp_path)) == 1  # _A undeclared
-    _write(
-        tmp_path,
-        'resource "google_cloudbuild_trigger" "t" {\n  substitutions = { _A = "1" }\n',
-        "main.tf",
-    )
-    assert check_repo(tmp_path) == []
+    alone = [
+        f
+        for name in ("ml-pipeline.yaml", "rollback.json", "terraform-plan.yaml")
+        for f in check_build_file(repo / "cloudbuild" / name, repo=repo)
+    ]
+    assert check_repo(repo, {}) == sorted(alone, key=lambda f: f.file)
