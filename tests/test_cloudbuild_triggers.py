@@ -421,7 +421,7 @@ def test_trigger_file_outside_cloudbuild_dir_is_checked(tmp_path: Path) -> None:
 # --- real plans ------------------------------------------------------------------------------
 
 
-def show_plan(root: Path, scratch: Path) -> dict[str, Any]:
+def show_plan(root: Path, scratch: Path, *plan_args: str) -> dict[str, Any]:
     """`terraform show -json` of a saved plan of `root` (changed in place: local backend,
     no lock file), made offline with the stand-in providers."""
     (root / "zz_cloudbuild_test_override.tf").write_text(
@@ -431,7 +431,8 @@ def show_plan(root: Path, scratch: Path) -> dict[str, Any]:
     (root / ".terraform.lock.hcl").unlink(missing_ok=True)
     with offline.offline_providers(scratch, reattach=True) as extra:
         env = {**os.environ, **extra}
-        for args in (["init", "-input=false"], ["plan", "-input=false", "-out=test.tfplan"]):
+        plan_cmd = ["plan", "-input=false", "-out=test.tfplan", *plan_args]
+        for args in (["init", "-input=false"], plan_cmd):
             run = subprocess.run(
                 ["terraform", *args, "-no-color"],
                 cwd=root,
@@ -544,24 +545,39 @@ Render = Callable[[Mapping[str, Any]], Path]
 
 
 @pytest.mark.terraform
-def test_rendered_repo_passes_with_its_bootstrap_plan(render_repo: Render, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("example", "plan_args", "configs"),
+    [
+        ("full", (), ("terraform-plan", "terraform-apply", "ml-pipeline", "rollback")),
+        # no GitHub App installation yet: plan with a placeholder id so the triggers appear
+        (
+            "minimal",
+            ("-var", "github_app_installation_id=1"),
+            ("terraform-plan", "terraform-apply", "ml-pipeline"),
+        ),
+    ],
+)
+def test_rendered_repo_passes_with_its_bootstrap_plan(
+    render_repo: Render,
+    tmp_path: Path,
+    example: str,
+    plan_args: tuple[str, ...],
+    configs: tuple[str, ...],
+) -> None:
     """The template's cloudbuild/*.yaml pass with the triggers the bootstrap really plans, and a
     mistake in one is reported with the trigger that runs it."""
     repo = tmp_path / "repo"
-    shutil.copytree(render_repo(load_example("full")), repo)
-    bootstrap = show_plan(repo / "terraform/bootstrap", tmp_path / "scratch")
+    shutil.copytree(render_repo(load_example(example)), repo)
+    bootstrap = show_plan(repo / "terraform/bootstrap", tmp_path / "scratch", *plan_args)
     plans = {"terraform/bootstrap": bootstrap}
     triggers = triggers_in_plans(plans)
-    assert {t.filename for t in triggers} == {
-        f"cloudbuild/{n}.yaml"
-        for n in ("terraform-plan", "terraform-apply", "ml-pipeline", "rollback")
-    }
+    assert {t.filename for t in triggers} == {f"cloudbuild/{n}.yaml" for n in configs}
     assert all(t.service_account for t in triggers)  # every trigger names its account
     assert check_repo(repo, plans) == []
 
-    cfg = repo / "cloudbuild" / "rollback.yaml"
+    cfg = repo / "cloudbuild" / "terraform-apply.yaml"
     cfg.write_text(cfg.read_text().replace("logging: CLOUD_LOGGING_ONLY", "logging: LEGACY"))
     findings = check_repo(repo, plans)
-    assert [f.file for f in findings] == ["cloudbuild/rollback.yaml"], findings
-    assert "google_cloudbuild_trigger.rollback[" in findings[0].message
+    assert [f.file for f in findings] == ["cloudbuild/terraform-apply.yaml"], findings
+    assert "google_cloudbuild_trigger.apply[" in findings[0].message
     assert "(terraform/bootstrap)" in findings[0].message
