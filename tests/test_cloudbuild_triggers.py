@@ -85,6 +85,11 @@ def plan(*changes: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def one_trigger(root: str = "r", **kw: Any) -> dict[str, dict[str, Any]]:
+    """Plans of one root with one trigger, google_cloudbuild_trigger.a unless `address` says."""
+    return {root: plan(change(kw.pop("address", "google_cloudbuild_trigger.a"), **kw))}
+
+
 # The triggers terraform/envs/dev of the good repo plans (test_good_plans_match_terraform).
 GOOD_PLANS: dict[str, dict[str, Any]] = {
     "terraform/envs/dev": plan(
@@ -250,15 +255,7 @@ def test_trigger_service_account_requires_logging(tmp_path: Path) -> None:
 
 def test_service_account_known_after_apply_requires_logging(tmp_path: Path) -> None:
     _write(tmp_path, "cloudbuild/a.yaml", BASE)
-    plans = {
-        "r": plan(
-            change(
-                "google_cloudbuild_trigger.a",
-                filename="cloudbuild/a.yaml",
-                unknown={"service_account": True},
-            )
-        )
-    }
+    plans = one_trigger(filename="cloudbuild/a.yaml", unknown={"service_account": True})
     (finding,) = check_repo(tmp_path, plans)
     assert "'service_account' on google_cloudbuild_trigger.a (r)" in finding.message
 
@@ -288,7 +285,7 @@ def test_missing_trigger_file_is_reported_at_the_trigger(tmp_path: Path) -> None
 
 
 def test_trigger_file_outside_the_repo(tmp_path: Path) -> None:
-    plans = {"r": plan(change("google_cloudbuild_trigger.t", filename="../other/c.yaml"))}
+    plans = one_trigger(filename="../other/c.yaml")
     (finding,) = check_repo(tmp_path, plans)
     assert "not a path inside the repository" in finding.message and finding.file == "r"
 
@@ -346,26 +343,14 @@ def test_triggered_files_have_dynamic_substitutions(tmp_path: Path) -> None:
     """Cloud Build always applies dynamic substitutions in triggered builds."""
     _write(tmp_path, "cloudbuild/a.yaml", BASE + "substitutions:\n  _A: ${_B}-x\n")
     assert check_repo(tmp_path, {}) == []
-    plans = {
-        "r": plan(
-            change("google_cloudbuild_trigger.a", filename="cloudbuild/a.yaml", substitutions={})
-        )
-    }
+    plans = one_trigger(filename="cloudbuild/a.yaml", substitutions={})
     (finding,) = check_repo(tmp_path, plans)
     assert "uses _B" in finding.message and finding.line == 5
 
 
 def test_unknown_substitution_keys_are_trusted_with_a_warning(tmp_path: Path) -> None:
     _write(tmp_path, "cloudbuild/a.yaml", BASE + "    env: ['X=${_ANY}', 'H=$HOME']\n")
-    plans = {
-        "r": plan(
-            change(
-                "google_cloudbuild_trigger.a",
-                filename="cloudbuild/a.yaml",
-                unknown={"substitutions": True},
-            )
-        )
-    }
+    plans = one_trigger(filename="cloudbuild/a.yaml", unknown={"substitutions": True})
     findings = check_repo(tmp_path, plans)
     assert [(f.file, f.severity) for f in findings] == [
         ("r", "warning"),  # the trigger: keys known only after apply
@@ -377,13 +362,7 @@ def test_unknown_substitution_keys_are_trusted_with_a_warning(tmp_path: Path) ->
 
 def test_unknown_file_is_a_warning_and_checks_files_alone(tmp_path: Path) -> None:
     _write(tmp_path, "cloudbuild/a.yaml", BASE + "    env: ['X=${_A}']\n")
-    plans = {
-        "r": plan(
-            change(
-                "google_cloudbuild_trigger.a", substitutions={"_A": "1"}, unknown={"filename": True}
-            )
-        )
-    }
+    plans = one_trigger(substitutions={"_A": "1"}, unknown={"filename": True})
     findings = check_repo(tmp_path, plans)
     assert [(f.file, f.severity) for f in findings] == [
         ("r", "warning"),
@@ -393,15 +372,12 @@ def test_unknown_file_is_a_warning_and_checks_files_alone(tmp_path: Path) -> Non
 
 def test_invalid_trigger_substitution_key(tmp_path: Path) -> None:
     _write(tmp_path, "cloudbuild/a.yaml", BASE)
-    plans = {
-        "terraform/bootstrap": plan(
-            change(
-                "google_cloudbuild_trigger.t",
-                filename="cloudbuild/a.yaml",
-                substitutions={"env": "d"},
-            )
-        )
-    }
+    plans = one_trigger(
+        "terraform/bootstrap",
+        address="google_cloudbuild_trigger.t",
+        filename="cloudbuild/a.yaml",
+        substitutions={"env": "d"},
+    )
     (finding,) = check_repo(tmp_path, plans)
     assert (finding.file, finding.line, finding.address) == (
         "terraform/bootstrap",
@@ -414,7 +390,7 @@ def test_invalid_trigger_substitution_key(tmp_path: Path) -> None:
 def test_trigger_file_outside_cloudbuild_dir_is_checked(tmp_path: Path) -> None:
     _write(tmp_path, "cloudbuild.yaml", BASE + "timout: 1s\n")
     _write(tmp_path, "other/x.yaml", BASE + "timout: 1s\n")  # no trigger runs it: not checked
-    plans = {"r": plan(change("google_cloudbuild_trigger.t", filename="cloudbuild.yaml"))}
+    plans = one_trigger(filename="cloudbuild.yaml")
     assert [(f.file, f.line) for f in check_repo(tmp_path, plans)] == [("cloudbuild.yaml", 4)]
 
 
