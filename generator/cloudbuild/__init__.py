@@ -20,18 +20,21 @@ file or substitution keys are known only after apply).
 """
 
 from generator.cloudbuild.build import check_build_file
-from generator.cloudbuild.context import BuildContext, Runner
 from generator.cloudbuild.findings import Finding, Severity
 from generator.cloudbuild.repo import check_repo
 from generator.cloudbuild.schema import SchemaSnapshotError
 from generator.cloudbuild.substitutions import BUILTIN_SUBSTITUTIONS
-from generator.cloudbuild.triggers import Trigger, triggers_in_plan, triggers_in_plans
+from generator.cloudbuild.triggers import (
+    TRIGGER_TYPE,
+    Trigger,
+    triggers_in_plan,
+    triggers_in_plans,
+)
 
 __all__ = [
     "BUILTIN_SUBSTITUTIONS",
-    "BuildContext",
+    "TRIGGER_TYPE",
     "Finding",
-    "Runner",
     "SchemaSnapshotError",
     "Severity",
     "Trigger",
