@@ -85,14 +85,20 @@ def _hcl_key(key: str) -> str:
     return key if _HCL_IDENT.match(key) else hcl_string(key)
 
 
-def hcl_tfvars(values: Mapping[str, Any]) -> str:
-    """A terraform.tfvars body, aligned as `terraform fmt` aligns it."""
-    if not values:
-        return ""
+def hcl_attributes(values: Mapping[str, Any], indent: int = 0) -> str:
+    """`name = value` lines (no trailing newline) for the body of a block nested `indent`
+    levels deep (a module call: 1), aligned as `terraform fmt` aligns them."""
     for key in values:
         if not _HCL_IDENT.match(key):
-            raise ValueError(f"{key!r} is not a valid Terraform variable name")
-    return "\n".join(_aligned([(k, hcl(v)) for k, v in values.items()])) + "\n"
+            raise ValueError(f"{key!r} is not a valid Terraform argument name")
+    pad = "  " * indent
+    return "\n".join(pad + line for line in _aligned([(k, hcl(v, indent)) for k, v in
+                                                       values.items()]))
+
+
+def hcl_tfvars(values: Mapping[str, Any]) -> str:
+    """A terraform.tfvars body, aligned as `terraform fmt` aligns it."""
+    return hcl_attributes(values) + "\n" if values else ""
 
 
 def yaml(value: Any) -> str:
@@ -131,4 +137,11 @@ def md(value: Any) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
-FILTERS = {"hcl": hcl, "hcl_tfvars": hcl_tfvars, "yaml": yaml, "sh": sh, "md": md}
+FILTERS = {
+    "hcl": hcl,
+    "hcl_attributes": hcl_attributes,
+    "hcl_tfvars": hcl_tfvars,
+    "yaml": yaml,
+    "sh": sh,
+    "md": md,
+}

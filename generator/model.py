@@ -214,6 +214,7 @@ def build_context(
         "orchestrators": _orchestrators_context(a),
     }
     for env in envs:
+        env["platform_inputs"] = _platform_inputs(ctx, env)
         env["tfvars"] = _env_tfvars(ctx, env)
     ctx["bootstrap_tfvars"] = _bootstrap_tfvars(ctx)
     return ctx
@@ -241,8 +242,10 @@ def _platform_names(env: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _env_tfvars(ctx: Mapping[str, Any], env: Mapping[str, Any]) -> dict[str, Any]:
-    """terraform/envs/<env>/terraform.tfvars, in file order."""
+def _platform_inputs(ctx: Mapping[str, Any], env: Mapping[str, Any]) -> dict[str, Any]:
+    """The generated arguments of the environment root's `module "platform"` call (main.tf):
+    values the rest of the repo (config/<env>.yaml, the CI/CD configuration, the bootstrap
+    root) relies on, so they are fixed by the answers rather than overridable variables."""
     create = env["create_project"]
     emails = env["service_account_emails"]
     return {
@@ -259,8 +262,15 @@ def _env_tfvars(ctx: Mapping[str, Any], env: Mapping[str, Any]) -> dict[str, Any
         },
         "features": ctx["features"],
         "names": _platform_names(env),
-        "labels": env["labels"],
         "ci_service_accounts": {"plan": emails["ci-plan"], "apply": emails["ci-apply"]},
+    }
+
+
+def _env_tfvars(ctx: Mapping[str, Any], env: Mapping[str, Any]) -> dict[str, Any]:
+    """terraform/envs/<env>/terraform.tfvars: the generated values of the root's variables,
+    the ones a client may override in client.auto.tfvars."""
+    return {
+        "labels": env["labels"],
         "notification_email": ctx["notification_email"],
         "force_destroy": env["force_destroy"],
         "deletion_protection": env["deletion_protection"],

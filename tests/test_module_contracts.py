@@ -1,22 +1,114 @@
-"""Values two modules must agree on, read from their Terraform sources."""
+"""Values the model and the modules must agree on, read from their Terraform sources, and the
+roots that receive them: each is stated once (the model or one module) and printed elsewhere."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import re
 from typing import Any
 
 import hcl2
 
-MODULES = Path(__file__).resolve().parent.parent / "terraform" / "modules"
+from generator import model
+
+from .conftest import ROOT, load_example
+
+MODULES = ROOT / "terraform" / "modules"
+Keys = dict[str, Any]  # attribute name -> nested keys, or None for a leaf
+
+
+def _variables(module: str) -> dict[str, dict[str, Any]]:
+    parsed = hcl2.loads((MODULES / module / "variables.tf").read_text())
+    return {name.strip('"'): body for block in parsed["variable"] for name, body in block.items()}
+
+
+class _TypeReader:
+    """Reads the attribute names out of an HCL type constraint such as
+    `object({a = string, b = optional(object({c = bool}), {})})`."""
+
+    def __init__(self, text: str):
+        self.text = text.removeprefix("${").removesuffix("}") if text.startswith("${") else text
+        self.at = 0
+
+    def _skip(self) -> None:
+        while self.at < len(self.text) and self.text[self.at] in " \n\t,":
+            self.at += 1
+
+    def _eat(self, token: str) -> bool:
+        self._skip()
+        if self.text.startswith(token, self.at):
+            self.at += len(token)
+            return True
+        return False
+
+    def _balanced(self) -> None:
+        """Skip one value up to the `,`, `)` or `}` that ends it."""
+        depth = 0
+        while self.at < len(self.text):
+            ch = self.text[self.at]
+            if ch in "({[":
+                depth += 1
+            elif ch in ")}]":
+                if depth == 0:
+                    return
+                depth -= 1
+            elif ch == "," and depth == 0:
+                return
+            self.at += 1
+
+    def type(self) -> Keys | None:
+        if self._eat("object({"):
+            keys: Keys = {}
+            while not self._eat("})"):
+                self._skip()
+                name = re.match(r"[A-Za-z_][A-Za-z0-9_-]*", self.text[self.at:])
+                assert name, self.text[self.at:]
+                self.at += name.end()
+                assert self._eat("="), self.text[self.at:]
+                keys[name.group()] = self.type()
+            return keys
+        if self._eat("optional("):
+            inner = self.type()
+            self._skip()
+            self._balanced()  # the default
+            assert self._eat(")")
+            return inner
+        self._balanced()
+        return None
+
+
+def _keys(value: Any) -> Keys | None:
+    return {k: _keys(v) for k, v in value.items()} if isinstance(value, dict) else None
+
+
+def test_names_are_the_keys_the_model_computes() -> None:
+    """The model computes every name; mlops_platform's `names` type is the one HCL declaration
+    of their shape (environment roots pass the model's values straight to the module)."""
+    declared = _TypeReader(_variables("mlops_platform")["names"]["type"]).type()
+    ctx = model.build_context(model.validate_answers(load_example("full")))
+    for env in ctx["environments"]:
+        assert _keys(env["platform_inputs"]["names"]) == declared
+
+
+def test_the_names_type_is_declared_once() -> None:
+    sources = [*(ROOT / "templates").rglob("*.tf*"), *MODULES.rglob("*.tf")]
+    declaring = [p.relative_to(ROOT).as_posix() for p in sources
+                 if re.search(r'^variable "names"', p.read_text(), re.MULTILINE)]
+    assert declaring == ["terraform/modules/mlops_platform/variables.tf"]
+
+
+def test_platform_inputs_are_module_variables() -> None:
+    """Every generated argument of `module "platform"` (and every overridable one) is a
+    variable of mlops_platform."""
+    declared = set(_variables("mlops_platform"))
+    ctx = model.build_context(model.validate_answers(load_example("full")))
+    for env in ctx["environments"]:
+        assert set(env["platform_inputs"]) <= declared
+        assert set(env["tfvars"]) <= declared
+        assert not set(env["platform_inputs"]) & set(env["tfvars"])
 
 
 def _default(module: str, variable: str) -> Any:
-    parsed = hcl2.loads((MODULES / module / "variables.tf").read_text())
-    for block in parsed["variable"]:
-        for name, body in block.items():
-            if name.strip('"') == variable:
-                return body["default"]
-    raise AssertionError(f"{module} declares no variable {variable}")
+    return _variables(module)[variable]["default"]
 
 
 def _roles(value: dict[str, list[str]]) -> dict[str, set[str]]:

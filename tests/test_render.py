@@ -11,7 +11,9 @@ from typing import Any
 
 import hcl2
 import pytest
+import yaml
 
+from generator import model
 from generator import render as render_mod
 from generator.answers import FEATURES
 
@@ -172,10 +174,40 @@ def test_no_service_account_keys_or_random_ids(rendered: tuple[dict[str, Any], P
 
 
 def _env_tfvars(repo: Path) -> dict[str, dict[str, Any]]:
+    """Per environment root, what its `module "platform"` gets: the generated arguments in
+    main.tf, with `var.<name>` resolved from terraform.tfvars."""
     out = {}
     for tfvars in sorted((repo / "terraform" / "envs").glob("*/terraform.tfvars")):
-        out[tfvars.parent.name] = hcl2.loads(tfvars.read_text())
+        values = hcl2.loads(tfvars.read_text())
+        (call,) = [body for block in hcl2.loads((tfvars.parent / "main.tf").read_text())["module"]
+                   for name, body in block.items() if name.strip('"') == "platform"]
+        out[tfvars.parent.name] = {
+            key: values[value[len("${var."):-1]]
+            if isinstance(value, str) and value.startswith("${var.") else value
+            for key, value in call.items() if key != "source" and not key.startswith("__")
+        }
     return out
+
+
+def test_env_roots_declare_only_what_clients_may_override(
+    rendered: tuple[dict[str, Any], Path],
+) -> None:
+    """Generated values the rest of the repo relies on go straight into `module "platform"`;
+    the root's variables (terraform.tfvars, client.auto.tfvars) are the overridable ones."""
+    _, repo = rendered
+    recorded = yaml.safe_load((repo / ".copier-answers.yml").read_text())
+    ctx = model.build_context(
+        model.validate_answers({k: v for k, v in recorded.items() if not k.startswith("_")})
+    )
+    for env in ctx["environments"]:
+        root = repo / "terraform" / "envs" / env["name"]
+        declared = {name.strip('"') for block in
+                    hcl2.loads((root / "variables.tf").read_text())["variable"] for name in block}
+        assert declared == set(env["tfvars"])
+        tfvars = hcl2.loads((root / "terraform.tfvars").read_text())
+        assert {k for k in tfvars if not k.startswith("__")} == set(env["tfvars"])
+        inputs = _env_tfvars(repo)[env["name"]]
+        assert set(inputs) == set(env["platform_inputs"]) | set(env["tfvars"])
 
 
 def test_protection_outside_the_disposable_first_environment(

@@ -62,7 +62,7 @@ def test_composer_renders_one_environment_per_env_root(render_repo: Any) -> None
         assert f'name                        = "{names["name"]}"' in text
         assert f'service_account_id          = "{names["service_account"]}"' in text
         assert 'source = "../../modules/composer"' in text
-        assert "MLOPS_ENVIRONMENTS = var.environment" in text
+        assert f'MLOPS_ENVIRONMENTS = "{env["name"]}"' in text
     assert (repo / "terraform" / "modules" / "composer" / "main.tf").is_file()
     doc = (repo / "docs" / "orchestrators.md").read_text()
     assert "### Cloud Composer" in doc
