@@ -12,7 +12,7 @@ import yaml
 
 TERRAFORM = shutil.which("terraform")
 needs_terraform = pytest.mark.skipif(
-    TERRAFORM is None, reason="terraform binary not on PATH (install Terraform >= 1.5)"
+    TERRAFORM is None, reason="terraform binary not on PATH (install Terraform >= 1.9)"
 )
 
 MODULE_TF = """\
@@ -132,6 +132,7 @@ class ClientRepo:
 def make_client_repo(path: Path, envs: list[str] | None = None) -> ClientRepo:
     envs = envs or ["dev", "prod"]
     path.mkdir(parents=True, exist_ok=True)
+    # a complete answer set: the hooks read answers through ClientRepo, which validates them
     answers = {
         "_commit": "v0.1.0",
         "client_slug": "acme",
@@ -140,7 +141,13 @@ def make_client_repo(path: Path, envs: list[str] | None = None) -> ClientRepo:
         "environments": envs,
         "gcp_parent": "folders/123456789012",
         "billing_account": "01A2B3-C4D5E6-F7A8B9",
-        "name_suffix": "x1",
+        "region": "us-central1",
+        "github_owner": "acme",
+        "github_repo": "acme-mlops",
+        "approvers": ["@acme/ml"],
+        "notification_email": "ml@acme.example",
+        "features": [],
+        "name_suffix": "x1y2",
     }
     (path / ".copier-answers.yml").write_text(yaml.safe_dump(answers))
     module = path / "terraform" / "modules" / "platform"

@@ -3,7 +3,6 @@ stand-in providers of generator.offline (issue 3), on fixture repos and a render
 
 from __future__ import annotations
 
-import importlib
 import json
 import shutil
 from pathlib import Path
@@ -19,31 +18,10 @@ pytestmark = [needs_terraform, pytest.mark.terraform, pytest.mark.usefixtures("t
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-def _has_offline() -> bool:
-    try:
-        return hasattr(importlib.import_module("generator.offline"), "offline_providers")
-    except ImportError:
-        return False
-
-
-needs_offline = pytest.mark.skipif(
-    not _has_offline(), reason="generator.offline.offline_providers is not there yet (issue 3)"
-)
-
-
 def run(*args: str) -> Result:
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
-@pytest.mark.skipif(_has_offline(), reason="generator.offline is installed")
-def test_offline_without_stand_in_providers_is_an_actionable_error(client_repo: ClientRepo
-                                                                   ) -> None:
-    res = run("plan", str(client_repo.path), "--env", "dev", "--offline")
-    assert res.exit_code == 1
-    assert "--offline needs generator.offline.offline_providers" in res.stderr
-
-
-@needs_offline
 def test_offline_plan_and_rehearsal_apply(client_repo: ClientRepo) -> None:
     repo = str(client_repo.path)
     res = run("plan", repo, "--env", "dev", "--offline", "--quiet")
@@ -75,7 +53,6 @@ def _rendered(render_repo, example: str = "full") -> Path:  # type: ignore[no-un
     return Path(render_repo(yaml.safe_load((EXAMPLES / f"{example}.yml").read_text())))
 
 
-@needs_offline
 @pytest.mark.slow
 def test_rendered_full_example_plans_offline(render_repo) -> None:  # type: ignore[no-untyped-def]
     dest = _rendered(render_repo)
@@ -89,7 +66,6 @@ def test_rendered_full_example_plans_offline(render_repo) -> None:  # type: igno
         assert body["summary"]["by_type"]["google_storage_bucket"]["create"] >= 1
 
 
-@needs_offline
 @pytest.mark.slow
 def test_rendered_bucket_replacement_is_refused_then_allowed(
     render_repo, tmp_path: Path  # type: ignore[no-untyped-def]
@@ -120,3 +96,23 @@ def test_rendered_bucket_replacement_is_refused_then_allowed(
               "--allow-destroy", bucket)
     assert res.exit_code == 2, res.output
     assert f"ALLOWED: plan would replace protected google_storage_bucket {bucket}" in res.stdout
+
+
+@pytest.mark.slow
+def test_offline_plan_of_a_git_sourced_render_needs_no_network(
+    render_repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    """`module_source: git` renders reference the template by URL; `plan --offline` must plan
+    them from the local template (the same workspace validate uses), never fetching."""
+    answers = yaml.safe_load((EXAMPLES / "minimal.yml").read_text())
+    answers.update(module_source="git",
+                   module_git_url="https://github.com/example-consultancy/mlops-foundations.git")
+    dest = tmp_path / "repo"
+    shutil.copytree(Path(render_repo(answers)), dest)
+    main_tf = (dest / "terraform" / "envs" / "prod" / "main.tf").read_text()
+    assert "git::https://github.com/example-consultancy/mlops-foundations.git//" in main_tf
+    monkeypatch.setenv("GIT_ALLOW_PROTOCOL", "file")  # any fetch over the network fails at once
+    res = run("plan", str(dest), "--env", "prod", "--offline", "--quiet", "--json")
+    assert res.exit_code == 2, res.output
+    body = json.loads(res.stdout)
+    assert body["summary"]["by_type"]["google_storage_bucket"]["create"] >= 1
