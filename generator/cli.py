@@ -1,12 +1,23 @@
-"""The `mlopsgen` command line. Each command lives in `generator/commands/<name>.py`."""
+"""The `mlopsgen` command line. Each command lives in `generator/commands/<name>.py`.
+
+Commands parse options, call the library and print; they return an `ExitCode`. Errors are
+mapped to exit codes here, once for every command (the table is in generator/errors.py and the
+README): an `MlopsgenError` exits with its type's code, a click usage error with 1 (so that 2
+only ever means "the plan has changes").
+"""
 
 from __future__ import annotations
 
 import importlib
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import click
 
 from generator import __version__
+from generator.errors import ExitCode, MlopsgenError
 
 # command name -> module under generator.commands exporting a click command named `command`
 COMMANDS: dict[str, str] = {
@@ -19,9 +30,21 @@ COMMANDS: dict[str, str] = {
     "fleet": "fleet",
 }
 
+# ctx.meta key: a command with --json sets a function (message, exit code) -> the JSON document
+# to print on stdout when it fails, so scripts reading stdout always get JSON
+JSON_ERROR = "mlopsgen.json_error"
+JsonError = Callable[[str, ExitCode], dict[str, Any]]
+
+
+def json_errors(ctx: click.Context, as_json: bool, render: JsonError) -> None:
+    """Ask the error handler to print failures as `render` shapes them (when --json)."""
+    if as_json:
+        ctx.meta[JSON_ERROR] = render
+
 
 class LazyGroup(click.Group):
-    """Imports a command's module only when that command runs (keeps `--help` fast)."""
+    """Imports a command's module only when that command runs (keeps `--help` fast), and maps
+    what a command returns or raises to the process exit code."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -33,6 +56,38 @@ class LazyGroup(click.Group):
         module = importlib.import_module(f"generator.commands.{module_name}")
         command: click.Command = module.command
         return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MlopsgenError as error:
+            raise click.exceptions.Exit(report_error(ctx, error)) from error
+
+    def main(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any
+    ) -> None:
+        extra["standalone_mode"] = False
+        try:
+            result = super().main(args, prog_name, **extra)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            result = ExitCode.ERROR
+        except click.ClickException as error:  # usage errors too: 2 means "changes" here
+            error.show()
+            result = ExitCode.ERROR
+        sys.exit(int(result) if isinstance(result, int) else int(ExitCode.OK))
+
+
+def report_error(ctx: click.Context, error: MlopsgenError) -> int:
+    """Print an error (and its JSON document under --json); its exit code."""
+    code = error.exit_code
+    message = error.message()
+    render: JsonError | None = ctx.meta.get(JSON_ERROR)
+    if render is not None:
+        click.echo(json.dumps(render(message, code), indent=2))
+    label = "Refused" if code == ExitCode.REFUSED else "Error"
+    click.echo(f"{label}: {message}", err=True)
+    return int(code)
 
 
 @click.group(cls=LazyGroup)

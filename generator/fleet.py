@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from generator import update as upd
+from generator.client_repo import ANSWERS_FILE, ClientRepo
+from generator.errors import FleetError, MlopsgenError
+
+__all__ = ["ACTIONS", "FleetError", "FleetOptions", "RepoResult", "discover_repos", "run_fleet"]
 
 ACTIONS = ("update", "validate")
-
-
-class FleetError(ValueError):
-    """The repo list cannot be read; the message says what to fix."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class RepoResult:
 
 
 def _looks_like_client(path: Path) -> bool:
-    return (path / upd.ANSWERS_FILE).is_file() or (path / ".git").exists()
+    return (path / ANSWERS_FILE).is_file() or (path / ".git").exists()
 
 
 def discover_repos(specs: Iterable[Path]) -> list[Path]:
@@ -103,8 +103,8 @@ def run_one(action: str, repo: Path, options: FleetOptions) -> RepoResult:
             _validate(repo, result)
         else:
             result.error = f"unknown action {action!r}"
-    except upd.UpdateError as error:
-        result.status, result.error = "error", str(error)
+    except MlopsgenError as error:
+        result.status, result.error = "error", error.message()
     except Exception as error:  # one broken repo must not stop the fleet
         result.status, result.error = "error", f"{type(error).__name__}: {error}"
     result.seconds = round(time.monotonic() - started, 2)
@@ -132,8 +132,8 @@ def _update(repo: Path, options: FleetOptions, result: RepoResult) -> None:
 
 
 def _validate(repo: Path, result: RepoResult) -> None:
-    answers = upd.read_answers(repo)
-    result.from_version = result.to_version = str(answers["_commit"])
+    _src, version = ClientRepo.open(repo).require_template_record()
+    result.from_version = result.to_version = version
     result.conflicts = upd.conflict_files(repo)
     if result.conflicts:  # conflict markers fail validation anyway; name the real cause
         result.status, result.validation = "conflicts", "skipped"

@@ -14,18 +14,18 @@ Checks are data (`Check`); `run_checks` never raises for an API answer, it repor
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from google.api_core import exceptions as api_exceptions
 
+from generator import answers
+from generator.errors import CredentialsMissing
+
 PASS, FAIL, WARN = "pass", "fail", "warn"
 SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
 
-BILLING_ACCOUNT_RE = re.compile(r"^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$")
-PARENT_RE = re.compile(r"^(folders|organizations)/([0-9]+)$")
 
 # to create projects under the parent (bootstrap)
 PARENT_PERMISSIONS: tuple[str, ...] = ("resourcemanager.projects.create",)
@@ -44,10 +44,6 @@ _ADC_HELP = (
     "no Google Cloud credentials: run `gcloud auth application-default login` "
     "(or set GOOGLE_APPLICATION_CREDENTIALS to a credentials file) and retry"
 )
-
-
-class CredentialsMissing(RuntimeError):
-    """Application Default Credentials are missing or unusable; the message says what to run."""
 
 
 @dataclass(frozen=True)
@@ -191,7 +187,7 @@ def _auth_failure(exc: Exception) -> CredentialsMissing | None:
 
 def check_billing_account(account: str) -> tuple[str, str]:
     value = account.removeprefix("billingAccounts/")
-    if BILLING_ACCOUNT_RE.match(value):
+    if answers.check_question("billing_account", value, {}) is None:
         return PASS, "well formed (XXXXXX-XXXXXX-XXXXXX, upper-case hex)"
     return FAIL, (
         f"{account!r} is not a billing account id: expected 3 groups of 6 upper-case hex digits "
@@ -210,12 +206,11 @@ def _test_permissions(client: Any, resource: str, wanted: Sequence[str]) -> list
 
 def _check_parent(report: PreflightReport, target: PreflightTarget, clients: Clients) -> bool:
     parent = target.parent
-    match = PARENT_RE.match(parent)
-    if not match:
-        report.add("parent", parent, FAIL,
-                   "gcp_parent must be folders/NUMBER or organizations/NUMBER")
+    problem = answers.check_question("gcp_parent", parent, {})
+    if problem:
+        report.add("parent", parent, FAIL, problem)
         return False
-    kind = match.group(1)
+    kind = parent.split("/", 1)[0]
     client = clients.folders if kind == "folders" else clients.organizations
     noun = "folder" if kind == "folders" else "organization"
     try:

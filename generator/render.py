@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from collections.abc import Mapping
@@ -12,12 +11,9 @@ from typing import Any
 import yaml
 
 from generator import model
-from generator.answers import QUESTION_BY_NAME, AnswersError, Problem
+from generator.answers import QUESTION_BY_NAME
+from generator.errors import AnswersError, InputError, Problem, RenderError
 from generator.gitenv import git_env
-
-
-class RenderError(RuntimeError):
-    """Rendering failed; the message says what to do."""
 
 
 def template_root() -> Path:
@@ -36,13 +32,13 @@ def load_answers_file(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as error:
-        raise RenderError(f"cannot read answers file {path}: {error.strerror}") from error
+        raise InputError(f"cannot read answers file {path}: {error.strerror}") from error
     except yaml.YAMLError as error:
-        raise RenderError(f"answers file {path} is not valid YAML: {error}") from error
+        raise InputError(f"answers file {path} is not valid YAML: {error}") from error
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise RenderError(f"answers file {path} must be a YAML mapping of question: answer")
+        raise InputError(f"answers file {path} must be a YAML mapping of question: answer")
     return {str(k): v for k, v in data.items()}
 
 
@@ -67,7 +63,7 @@ def check_answers(data: Mapping[str, Any], *, defaults: bool) -> dict[str, Any]:
 
 def ensure_empty_destination(dest: Path) -> None:
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise RenderError(f"destination {dest} exists and is not empty; choose a new folder")
+        raise InputError(f"destination {dest} exists and is not empty; choose a new folder")
 
 
 def render(
@@ -102,7 +98,7 @@ def git_init_commit(dest: Path, message: str) -> None:
     """Make `dest` a git repo with one commit, so `copier update` can merge later."""
     if shutil.which("git") is None:
         raise RenderError("git is not on PATH; install git so the client repo can be updated")
-    env = git_env()
+    env = git_env(dest)
     for args in (
         ["init", "-q", "-b", "main"],
         ["add", "-A"],
@@ -113,18 +109,3 @@ def git_init_commit(dest: Path, message: str) -> None:
         )
         if result.returncode != 0:
             raise RenderError(f"git {' '.join(args)} failed in {dest}: {result.stderr.strip()}")
-
-
-def terraform_fmt_check(dest: Path) -> list[str]:
-    """Files `terraform fmt` would change ([] when clean). Needs terraform on PATH."""
-    result = subprocess.run(
-        ["terraform", "fmt", "-check", "-recursive", "-list=true", str(dest)],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "TF_CLI_CONFIG_FILE": os.devnull},
-    )
-    if result.returncode == 0:
-        return []
-    files = [line for line in result.stdout.splitlines() if line.strip()]
-    return files or [result.stderr.strip()]

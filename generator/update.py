@@ -21,23 +21,22 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from generator.client_repo import ANSWERS_FILE, ClientRepo
+from generator.errors import MlopsgenError, RepoError, UpdateError
 from generator.gitenv import git_env
+from generator.validate import format_report as format_validation
+from generator.validate import validate_repo
 
-ANSWERS_FILE = ".copier-answers.yml"
 CONFLICT_START = re.compile(r"^<{7} ")
 CONFLICT_END = re.compile(r"^>{7} ")
 _REMOTE_PREFIXES = ("gh:", "gl:", "git@", "git+", "http://", "https://", "ssh://", "file://")
-
-
-class UpdateError(RuntimeError):
-    """The update cannot start or did not finish; the message says what to do."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +96,7 @@ class UpdateReport:
 
 def git(repo: Path, *args: str, check: bool = True) -> str:
     result = subprocess.run(
-        ["git", *args], cwd=repo, capture_output=True, text=True, check=False, env=git_env()
+        ["git", *args], cwd=repo, capture_output=True, text=True, check=False, env=git_env(repo)
     )
     if check and result.returncode != 0:
         raise UpdateError(f"git {' '.join(args)} failed in {repo}: {result.stderr.strip()}")
@@ -109,25 +108,12 @@ def git(repo: Path, *args: str, check: bool = True) -> str:
 
 def read_answers(repo: Path) -> dict[str, Any]:
     """The answers copier recorded; refuses a repo copier cannot update."""
-    path = repo / ANSWERS_FILE
-    if not path.is_file():
-        raise UpdateError(
-            f"{repo} has no {ANSWERS_FILE}, so copier cannot tell which template and version it "
-            "came from. If the file was deleted, restore it from history "
-            f"(`git -C {repo} log --oneline -- {ANSWERS_FILE}`, then `git checkout <commit> -- "
-            f"{ANSWERS_FILE}`); if the repo was never rendered by mlopsgen, render a new one with "
-            "`mlopsgen new` and move your changes over."
-        )
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise UpdateError(f"{path} is not valid YAML ({error}); restore it from git") from error
-    if not isinstance(data, dict) or not data.get("_src_path") or not data.get("_commit"):
-        raise UpdateError(
-            f"{path} lacks _src_path/_commit (the template source and version); restore it from "
-            "git history, it is written by copier and must not be edited by hand"
-        )
-    return {str(k): v for k, v in data.items()}
+        client = ClientRepo.open(repo)
+        client.require_template_record()
+    except RepoError as error:
+        raise UpdateError(str(error)) from error
+    return dict(client.recorded)
 
 
 def dirty_files(repo: Path) -> list[str]:
@@ -316,30 +302,19 @@ def diffstat(repo: Path) -> str:
 
 
 def recorded_version(repo: Path) -> str | None:
-    path = repo / ANSWERS_FILE
-    if not path.is_file():
+    try:
+        return ClientRepo.open(repo).template_version
+    except RepoError:
         return None
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    commit = data.get("_commit") if isinstance(data, dict) else None
-    return str(commit) if commit is not None else None
 
 
 def run_validation(repo: Path) -> Validation:
-    """`mlopsgen validate` (offline) when this install has it."""
-    try:
-        from generator import validate as validate_mod
-    except ImportError:
-        return Validation("skipped", "mlopsgen validate is not available in this install")
-    validate_repo = getattr(validate_mod, "validate_repo", None)
-    if validate_repo is None:
-        return Validation("skipped", "generator.validate has no validate_repo()")
+    """`mlopsgen validate` (offline) of the updated repo."""
     try:
         report = validate_repo(repo)
-    except Exception as error:  # report, don't crash the fleet
-        return Validation("failed", f"validate raised {type(error).__name__}: {error}")
-    formatter = getattr(validate_mod, "format_report", None)
-    detail = formatter(report) if callable(formatter) else str(report)
-    return Validation("ok" if getattr(report, "ok", False) else "failed", str(detail))
+    except MlopsgenError as error:  # report, don't crash the fleet
+        return Validation("failed", f"validate could not run: {error.message()}")
+    return Validation("ok" if report.ok else "failed", format_validation(report))
 
 
 def latest_tag(source: TemplateSource) -> str | None:
@@ -477,7 +452,3 @@ def format_report(report: UpdateReport) -> str:
     elif report.changed and not report.dry_run:
         lines.append("  review with `git diff`, then commit")
     return "\n".join(lines)
-
-
-def exit_code(reports: Sequence[UpdateReport]) -> int:
-    return 1 if any(r.needs_attention for r in reports) else 0

@@ -1,10 +1,11 @@
 """`mlopsgen validate`: check a rendered repo offline with the real terraform binary.
 
-For every root module (`terraform/bootstrap`, each `terraform/envs/*`), in a scratch copy of the
-repo with a local backend override, run `terraform init`, `validate` and `plan` against the
-stand-in providers (generator.offline), and `terraform test` where `*.tftest.hcl` files exist
-(also in modules). Around that: `terraform fmt -check`, the Cloud Build config check
-(generator.cloudbuild_check) and checkov when it is installed.
+For every root module (`terraform/bootstrap`, each `terraform/envs/*`), in the offline workspace
+(generator.workspace: a scratch copy with local backends and the stand-in providers), run
+`terraform init` and `plan` (which validates first; a separate `validate` runs only when plan is
+skipped), and `terraform test` where `*.tftest.hcl` files exist (also in modules), all through
+generator.tfrunner. Around that: `terraform fmt -check`, the Cloud Build check
+(generator.cloudbuild, over the roots' plans) and checkov when it is installed.
 
 The result is a `Report`; `format_report` renders the summary table, `Report.to_json` the
 machine-readable form. Diagnostics keep terraform's file and line, relative to the repo.
@@ -13,33 +14,41 @@ machine-readable form. Diagnostics keep terraform's file and line, relative to t
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 import re
 import shutil
 import subprocess
-import tarfile
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from generator import plan_summary
+from generator.errors import TerraformError, ValidateError
+from generator.tfrunner import CommandResult, Diagnostic, Terraform
+from generator.versions import MIN_TERRAFORM
+from generator.workspace import Workspace, offline_workspace, root_modules
+
+__all__ = ["STAGES", "Problem", "Report", "RootResult", "ValidateError", "format_report",
+           "validate_repo"]
+
 STAGES: tuple[str, ...] = ("fmt", "init", "validate", "plan", "test", "cloudbuild", "checkov")
-TF_TIMEOUT_S = 300.0
+TF_STAGES = frozenset({"init", "validate", "plan", "test"})
+ROOT_STEPS = ("init", "validate", "plan", "test")
+MODULE_STEPS = ("init", "test")  # modules with terraform tests
+TF_TIMEOUT_S = 300.0  # each terraform command of validate (offline: seconds, not minutes)
+PLAN_PARALLELISM = 32  # the stand-ins answer at once: latency, not load, limits a walk
 TOP_TYPES = 6  # resource types listed per root in the summary table
-OVERRIDE_NAME = "zz_mlopsgen_offline_override.tf"
-_COPY_IGNORE = shutil.ignore_patterns(".git", ".terraform", "*.tfstate", "*.tfstate.backup")
+# the bootstrap root creates its Cloud Build triggers only once the GitHub App is installed; so
+# that the Cloud Build check sees them on every render, a repo without the answer is planned a
+# second time as if it were installed (a failure there is a failure of the second apply)
+CONNECTED_VARS = {"github_app_installation_id": "1"}
 
 Progress = Callable[[str], None]
-
-
-class ValidateError(RuntimeError):
-    """validate could not run at all (no terraform, not a rendered repo)."""
 
 
 @dataclass(frozen=True)
@@ -75,17 +84,31 @@ class RootResult:
     root: str  # relative to the repo, e.g. terraform/envs/dev
     kind: str  # "root" | "module"
     stages: dict[str, str] = field(default_factory=dict)  # stage -> ok | failed | skipped
-    to_add: Counter[str] = field(default_factory=Counter)  # resource type -> count
-    to_change: int = 0
-    to_destroy: int = 0
+    summary: plan_summary.PlanSummary | None = None
     tests: str = ""  # "3 passed, 0 failed"
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
+    plan_json: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:
         return not self.problems and "failed" not in self.stages.values()
+
+    @property
+    def to_add(self) -> Counter[str]:
+        """Resources to add by type (creates and replacements)."""
+        by_type = self.summary.by_type if self.summary else {}
+        return Counter({t: n for t, c in by_type.items() if (n := c.create + c.replace)})
+
+    @property
+    def to_change(self) -> int:
+        return self.summary.totals.update if self.summary else 0
+
+    @property
+    def to_destroy(self) -> int:
+        totals = self.summary.totals if self.summary else None
+        return totals.delete + totals.replace if totals else 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -108,10 +131,16 @@ class Report:
     dest: Path
     roots: list[RootResult] = field(default_factory=list)
     repo_problems: list[Problem] = field(default_factory=list)  # fmt, cloudbuild, checkov
+    warnings: list[Problem] = field(default_factory=list)  # repo-level: deprecated values...
     stages: dict[str, str] = field(default_factory=dict)  # repo-level stages
     skipped: tuple[str, ...] = ()
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def plans(self) -> dict[str, dict[str, Any]]:
+        """Each planned root's `terraform show -json` document, by repo-relative path."""
+        return {r.root: r.plan_json for r in self.roots if r.kind == "root" and r.plan_json}
 
     @property
     def ok(self) -> bool:
@@ -132,6 +161,7 @@ class Report:
             "stages": self.stages,
             "roots": [r.to_json() for r in self.roots],
             "problems": [p.to_json() for p in self.problems],
+            "warnings": [p.to_json() for p in self.warnings],
             "notes": self.notes,
             "seconds": round(self.seconds, 2),
         }
@@ -141,174 +171,40 @@ class Report:
 # discovery
 
 
-def find_roots(dest: Path) -> list[Path]:
-    """Root modules of a rendered repo: terraform/bootstrap, then terraform/envs/* (sorted)."""
-    tf = dest / "terraform"
-    roots = []
-    if _has_tf(tf / "bootstrap"):
-        roots.append(tf / "bootstrap")
-    envs = tf / "envs"
-    if envs.is_dir():
-        roots += sorted(p for p in envs.iterdir() if p.is_dir() and _has_tf(p))
-    return roots
-
-
 def find_test_modules(dest: Path, roots: Sequence[Path]) -> list[Path]:
     """Non-root module directories under terraform/ that carry terraform test files."""
     found = set()
     for f in (dest / "terraform").glob("**/*.tftest.hcl"):
         if ".terraform" in f.parts:
             continue
-        module = f.parent.parent if f.parent.name == "tests" else f.parent
-        found.add(module)
-    return sorted(m for m in found if m not in set(roots) and _has_tf(m))
+        found.add(f.parent.parent if f.parent.name == "tests" else f.parent)
+    return sorted(m for m in found if m not in set(roots) and any(m.glob("*.tf")))
 
 
 def has_tests(module: Path) -> bool:
     return any(module.glob("*.tftest.hcl")) or any(module.glob("tests/*.tftest.hcl"))
 
 
-def _has_tf(path: Path) -> bool:
-    return path.is_dir() and any(path.glob("*.tf"))
-
-
-def has_backend_block(module: Path) -> bool:
-    pattern = re.compile(r'^\s*backend\s+"', re.M)
-    return any(pattern.search(f.read_text(errors="replace")) for f in module.glob("*.tf"))
-
-
-def backend_override(state_path: Path) -> str:
-    return (
-        "# written by mlopsgen validate (offline): keep state in the scratch copy\n"
-        "terraform {\n"
-        '  backend "local" {\n'
-        f"    path = {json.dumps(str(state_path))}\n"
-        "  }\n"
-        "}\n"
-    )
-
-
-GIT_MODULE_RE = re.compile(
-    r'(source\s*=\s*)"git::[^"]*?//(terraform/modules/[A-Za-z0-9_\-]+)(?:\?ref=([^"&]+))?[^"]*"'
-)
-
-
-def localize_git_modules(work: Path, generator_root: Path) -> list[str]:
-    """Point git-sourced modules of this generator (`git::URL//terraform/modules/X?ref=R`) at a
-    local copy, so `terraform init` needs no network: the ref's tree from the generator's own
-    git repo when it has that commit, else the generator's working copy. Returns notes."""
-    notes: list[str] = []
-    extracted: dict[str, Path | None] = {}
-
-    def local_modules(ref: str) -> Path | None:
-        if ref in extracted:
-            return extracted[ref]
-        target: Path | None = None
-        if ref and (generator_root / ".git").exists():
-            dest = work.parent / f"modules-{re.sub(r'[^A-Za-z0-9_.-]', '_', ref)}"
-            archive = subprocess.run(
-                ["git", "-C", str(generator_root), "archive", ref, "terraform/modules"],
-                capture_output=True,
-            )
-            if archive.returncode == 0:
-                dest.mkdir(parents=True, exist_ok=True)
-                with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-                    tar.extractall(dest, filter="data")
-                target = dest
-        if target is None and (generator_root / "terraform" / "modules").is_dir():
-            target = generator_root
-            notes.append(
-                f"git module ref {ref or '(none)'} is not in {generator_root}: "
-                "validated against the generator's working copy of terraform/modules"
-            )
-        extracted[ref] = target
-        return target
-
-    for tf in sorted(work.glob("terraform/**/*.tf")):
-        text = tf.read_text(errors="replace")
-        if "git::" not in text:
-            continue
-
-        def swap(m: re.Match[str], tf: Path = tf) -> str:
-            base = local_modules(m.group(3) or "")
-            if base is None:
-                return m.group(0)
-            rel = os.path.relpath(base / m.group(2), tf.parent)
-            return f"{m.group(1)}{json.dumps(rel)}"
-
-        new_text = GIT_MODULE_RE.sub(swap, text)
-        if new_text != text:
-            tf.write_text(new_text)
-    return notes
-
-
 # ---------------------------------------------------------------------------------------------
-# terraform JSON output
-
-
-def parse_json_lines(text: str) -> list[dict[str, Any]]:
-    """terraform's `-json` UI: one JSON object per line (other lines ignored)."""
-    events = []
-    for line in text.splitlines():
-        line = line.strip()
-        if not line.startswith("{"):
-            continue
-        try:
-            events.append(json.loads(line))
-        except ValueError:
-            continue
-    return events
-
-
-def diagnostics_of(events: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """Diagnostic objects from `-json` UI events or a `validate -json` document."""
-    out: list[Mapping[str, Any]] = []
-    for ev in events:
-        if "diagnostics" in ev and isinstance(ev["diagnostics"], list):  # validate -json
-            out += ev["diagnostics"]
-        elif ev.get("type") == "diagnostic" and isinstance(ev.get("diagnostic"), dict):
-            out.append(ev["diagnostic"])
-    return out
+# terraform's diagnostics as problems
 
 
 def problem_from_diagnostic(
-    diag: Mapping[str, Any], stage: str, root: str, workdir: Path, hint: Callable[[str], str]
+    diag: Diagnostic, stage: str, root: str, workdir: Path, hint: Callable[[str], str]
 ) -> Problem:
     """A terraform diagnostic as a Problem with the file relative to the repo."""
-    rng = diag.get("range") or {}
-    filename = str(rng.get("filename") or "")
-    line = int((rng.get("start") or {}).get("line") or 0)
+    filename = diag.filename or ""
     if filename:
         full = (workdir / root / filename) if not os.path.isabs(filename) else Path(filename)
         with contextlib.suppress(ValueError):
             filename = os.path.relpath(os.path.normpath(full), workdir)
-    summary = str(diag.get("summary", "")).strip()
-    detail = " ".join(str(diag.get("detail", "") or "").split())
-    address = diag.get("address")
-    message = summary + (f" ({address})" if address and not filename else "")
+    summary = diag.summary.strip()
+    detail = " ".join(diag.detail.split())
+    message = summary + (f" ({diag.address})" if diag.address and not filename else "")
     if detail:
         message += f": {detail}"
     message += hint(summary + " " + detail)
-    return Problem(stage, message, filename, line, root)
-
-
-def planned_creates(events: Iterable[Mapping[str, Any]]) -> tuple[Counter[str], int, int]:
-    """(resources to add by type, to change, to destroy) from `plan -json` events."""
-    adds: Counter[str] = Counter()
-    change = destroy = 0
-    for ev in events:
-        if ev.get("type") != "planned_change":
-            continue
-        ch = ev.get("change") or {}
-        action = ch.get("action")
-        rtype = (ch.get("resource") or {}).get("resource_type", "?")
-        if action in ("create", "replace"):
-            adds[rtype] += 1
-        if action in ("update",):
-            change += 1
-        if action in ("delete", "replace"):
-            destroy += 1
-    return adds, change, destroy
+    return Problem(stage, message, filename, diag.line or 0, root)
 
 
 def test_summary(events: Iterable[Mapping[str, Any]]) -> str:
@@ -324,18 +220,11 @@ def test_summary(events: Iterable[Mapping[str, Any]]) -> str:
 def failed_tests(events: Iterable[Mapping[str, Any]], root: str) -> list[Problem]:
     out = []
     for ev in events:
-        if ev.get("type") == "test_run":
-            run = ev.get("test_run") or {}
-            if run.get("progress") == "complete" and run.get("status") in ("fail", "error"):
-                out.append(
-                    Problem(
-                        "test",
-                        f"run {run.get('run')!r} {run.get('status')}ed",
-                        f"{root}/{run.get('path', '')}".rstrip("/"),
-                        0,
-                        root,
-                    )
-                )
+        run = ev.get("test_run") or {} if ev.get("type") == "test_run" else {}
+        if run.get("progress") == "complete" and run.get("status") in ("fail", "error"):
+            where = f"{root}/{run.get('path', '')}".rstrip("/")
+            out.append(Problem("test", f"run {run.get('run')!r} {run.get('status')}ed", where, 0,
+                               root))
     return out
 
 
@@ -376,174 +265,137 @@ def type_hint(text: str) -> str:
 # running
 
 
-@dataclass(frozen=True)
-class Run:
-    returncode: int
-    stdout: str
-    stderr: str
+class ModuleChecker:
+    """Runs the terraform stages of one module of the offline workspace."""
 
-
-def run(
-    cmd: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: float = TF_TIMEOUT_S
-) -> Run:
-    try:
-        p = subprocess.run(
-            list(cmd),
-            cwd=cwd,
-            env=dict(env),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            stdin=subprocess.DEVNULL,
-        )
-    except subprocess.TimeoutExpired as exc:
-        out = exc.stdout if isinstance(exc.stdout, str) else ""
-        return Run(124, out, f"timed out after {timeout:.0f}s")
-    return Run(p.returncode, p.stdout, p.stderr)
-
-
-def _fallback_problem(stage: str, root: str, r: Run) -> Problem:
-    tail = [ln for ln in (r.stderr or r.stdout).strip().splitlines() if ln.strip()][-8:]
-    return Problem(stage, f"terraform {stage} failed (exit {r.returncode}): " + " | ".join(tail))
-
-
-class RootRunner:
-    def __init__(self, work: Path, env: Mapping[str, str], terraform: str, skip: frozenset[str]):
-        self.work = work
-        self.env = env
-        self.terraform = terraform
+    def __init__(self, space: Workspace, skip: frozenset[str], want_triggers: bool) -> None:
+        self.space = space
         self.skip = skip
+        self.want_triggers = want_triggers
 
-    def tf(self, module: Path, *args: str) -> Run:
-        return run([self.terraform, *args], module, self.env)
-
-    def stage(
-        self, res: RootResult, module: Path, stage: str, args: Sequence[str]
-    ) -> tuple[bool, list[dict[str, Any]]]:
-        """Run one JSON-speaking stage; (succeeded, events). Problems go into `res`."""
-        r = self.tf(module, *args)
-        events = parse_json_lines(r.stdout)
-        if stage == "validate" and r.stdout.strip().startswith("{"):
-            with contextlib.suppress(ValueError):
-                events = [json.loads(r.stdout)]
-        for diag in diagnostics_of(events):
-            p = problem_from_diagnostic(diag, stage, res.root, self.work, type_hint)
-            if diag.get("severity") == "error":
-                res.problems.append(p)
-            else:
-                res.warnings.append(p)
-        failed = r.returncode != 0
+    def record(self, res: RootResult, stage: str, result: CommandResult) -> bool:
+        """Problems and warnings of one stage into `res`; whether it succeeded (a plan with
+        changes exits 2: `-detailed-exitcode`)."""
+        for diag in result.diagnostics:
+            p = problem_from_diagnostic(diag, stage, res.root, self.space.repo, type_hint)
+            (res.problems if diag.severity == "error" else res.warnings).append(p)
+        failed = result.returncode not in ((0, 2) if stage == "plan" else (0,))
         if stage == "test" and failed:
-            res.problems += failed_tests(events, res.root)
+            res.problems += failed_tests(result.events, res.root)
         if failed and not any(p.stage == stage for p in res.problems):
-            res.problems.append(_fallback_problem(stage, res.root, r))
+            tail = " | ".join(result.output_tail(8))
+            res.problems.append(
+                Problem(stage, f"terraform {stage} failed (exit {result.returncode}): {tail}",
+                        root=res.root)
+            )
         res.stages[stage] = "failed" if failed else "ok"
-        return not failed, events
+        return not failed
+
+    def plan(self, tf: Terraform, res: RootResult, module: Path) -> bool:
+        out = self.space.repo.parent / "plans" / (res.root.replace("/", "_") + ".tfplan")
+        planned = tf.plan(out, refresh=False, lock=False, parallelism=PLAN_PARALLELISM,
+                          check=False)
+        ok = self.record(res, "plan", planned.command)
+        if ok:
+            res.summary = plan_summary.summarize(planned.plan_json)
+            res.plan_json = planned.plan_json
+        if ok and self.want_triggers and _needs_connected_plan(module, planned.plan_json):
+            connected = tf.plan(out, refresh=False, lock=False, parallelism=PLAN_PARALLELISM,
+                                variables=CONNECTED_VARS, check=False)
+            if self.record(res, "plan", connected.command):
+                res.plan_json = connected.plan_json  # the triggers the Cloud Build check needs
+        return ok
 
     def run_module(self, module: Path, kind: str) -> RootResult:
         start = time.monotonic()
-        rel = module.relative_to(self.work).as_posix()
-        res = RootResult(rel, kind)
-        if has_backend_block(module):
-            state = self.work / ".mlopsgen-state" / (rel.replace("/", "_") + ".tfstate")
-            (module / OVERRIDE_NAME).write_text(backend_override(state))
-        steps = ["init", "validate", "plan", "test"] if kind == "root" else ["init", "test"]
-        commands = {
-            "init": ["init", "-input=false", "-no-color", "-json"],
-            "validate": ["validate", "-no-color", "-json"],
-            "plan": [
-                "plan",
-                "-input=false",
-                "-lock=false",
-                "-no-color",
-                "-json",
-                "-refresh=false",
-                "-parallelism=32",  # the stand-ins answer at once: latency, not load, limits
-            ],
-            "test": ["test", "-no-color", "-json"],
-        }
-        for i, step in enumerate(steps):
+        res = RootResult(module.relative_to(self.space.repo).as_posix(), kind)
+        tf = Terraform(module, env=self.space.env, timeout_s=TF_TIMEOUT_S, isolated=True)
+        steps = ROOT_STEPS if kind == "root" else MODULE_STEPS
+        for step in steps:
             if step in self.skip or (step == "test" and not has_tests(module)):
                 res.stages[step] = "skipped"
-                continue
-            if step == "validate" and "plan" not in self.skip:
+            elif step == "validate" and "plan" not in self.skip:
                 # plan runs the same validation walk first and reports the same diagnostics
-                # (file and line); a separate `terraform validate` would only cost time
                 res.stages[step] = "in plan"
-                continue
-            ok, events = self.stage(res, module, step, commands[step])
-            if step == "plan" and ok:
-                res.to_add, res.to_change, res.to_destroy = planned_creates(events)
-            if step == "test":
-                res.tests = test_summary(events)
-            if not ok and step in ("init", "validate"):
-                for later in steps[i + 1 :]:
-                    res.stages.setdefault(later, "skipped")
+            elif not self.run_step(tf, res, module, step) and step in ("init", "validate"):
                 break
+        for step in steps:
+            res.stages.setdefault(step, "skipped")
         res.seconds = time.monotonic() - start
         return res
 
+    def run_step(self, tf: Terraform, res: RootResult, module: Path, step: str) -> bool:
+        if step == "init":
+            return self.record(res, "init", tf.init(check=False))
+        if step == "validate":
+            return self.record(res, "validate", tf.validate_result())
+        if step == "plan":
+            return self.plan(tf, res, module)
+        result = tf.test()
+        res.tests = test_summary(result.events)
+        return self.record(res, "test", result)
 
-def check_fmt(dest: Path, terraform: str, env: Mapping[str, str]) -> list[Problem]:
+
+def _needs_connected_plan(module: Path, plan_json: Mapping[str, Any]) -> bool:
+    """A root that declares the GitHub App variable but planned no trigger without it."""
+    declares = any("github_app_installation_id" in f.read_text(errors="replace")
+                   for f in module.glob("*.tf"))
+    planned = any(rc.get("type") == "google_cloudbuild_trigger"
+                  for rc in plan_json.get("resource_changes", []))
+    return declares and not planned
+
+
+def check_fmt(dest: Path) -> list[Problem]:
+    """`terraform fmt -check` over the repo's terraform/ (the one fmt check of mlopsgen)."""
     tf_dir = dest / "terraform"
     if not tf_dir.is_dir():
         return []
-    r = run([terraform, "fmt", "-check", "-recursive", "-list=true", "-no-color"], tf_dir, env)
-    if r.returncode == 0:
-        return []
-    files = [ln.strip() for ln in r.stdout.splitlines() if ln.strip()]
-    if not files:
-        return [Problem("fmt", "terraform fmt -check failed: " + r.stderr.strip()[-500:])]
+    try:
+        files = Terraform(tf_dir, timeout_s=TF_TIMEOUT_S, isolated=True).fmt_check()
+    except TerraformError as exc:
+        return [Problem("fmt", str(exc))]
     return [
-        Problem(
-            "fmt",
-            "not in canonical format: run `terraform fmt -recursive terraform`",
-            (Path("terraform") / f).as_posix(),
-        )
+        Problem("fmt", "not in canonical format: run `terraform fmt -recursive terraform`",
+                (Path("terraform") / f).as_posix())
         for f in files
     ]
 
 
-def check_cloudbuild(dest: Path) -> list[Problem]:
-    from generator.cloudbuild_check import check_repo
+def check_cloudbuild(dest: Path, plans: Mapping[str, Mapping[str, Any]]
+                     ) -> tuple[list[Problem], list[Problem]]:
+    """(problems, warnings) of the Cloud Build check over the roots' plans."""
+    from generator import cloudbuild
 
-    return [Problem("cloudbuild", f.message, f.file, f.line) for f in check_repo(dest)]
+    found = [
+        (f, Problem("cloudbuild", f.message, "" if f.address else f.file, f.line,
+                    f.file if f.address else ""))
+        for f in cloudbuild.check_repo(dest, plans)
+    ]
+    return ([p for f, p in found if f.severity == "error"],
+            [p for f, p in found if f.severity != "error"])
 
 
 def check_checkov(dest: Path, checkov: str) -> list[Problem]:
-    r = run(
-        [
-            checkov,
-            "-d",
-            str(dest),
-            "--framework",
-            "terraform",
-            "--skip-download",
-            "-o",
-            "json",
-            "--quiet",
-            "--compact",
-        ],
-        dest,
-        os.environ,
+    r = subprocess.run(
+        [checkov, "-d", str(dest), "--framework", "terraform", "--skip-download", "-o", "json",
+         "--quiet", "--compact"],
+        cwd=dest, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL,
+        timeout=TF_TIMEOUT_S,
     )
     try:
         data = json.loads(r.stdout) if r.stdout.strip() else {}
     except ValueError:
         return [Problem("checkov", f"checkov output is not JSON (exit {r.returncode})")]
-    reports = data if isinstance(data, list) else [data]
-    out = []
-    for rep in reports:
-        for chk in (rep.get("results") or {}).get("failed_checks", []):
-            lines = chk.get("file_line_range") or [0]
-            out.append(
-                Problem(
-                    "checkov",
-                    f"{chk.get('check_id')}: {chk.get('check_name')} ({chk.get('resource')})",
-                    str(chk.get("file_path", "")).lstrip("/"),
-                    int(lines[0] or 0),
-                )
-            )
+    out = [
+        Problem(
+            "checkov",
+            f"{chk.get('check_id')}: {chk.get('check_name')} ({chk.get('resource')})",
+            str(chk.get("file_path", "")).lstrip("/"),
+            int((chk.get("file_line_range") or [0])[0] or 0),
+        )
+        for rep in (data if isinstance(data, list) else [data])
+        for chk in (rep.get("results") or {}).get("failed_checks", [])
+    ]
     if not out and r.returncode not in (0, 1):
         out.append(Problem("checkov", f"checkov failed (exit {r.returncode}): {r.stderr[-300:]}"))
     return out
@@ -553,98 +405,112 @@ def _job_order(job: tuple[Path, str]) -> tuple[int, str]:
     return (0 if job[1] == "root" else 1, str(job[0]))
 
 
-def validate_repo(
-    dest: Path,
-    skip: Iterable[str] = (),
-    *,
-    terraform: str = "terraform",
-    jobs: int = 3,
-    progress: Progress | None = None,
-) -> Report:
-    """Validate a rendered repo offline; never raises for findings, only when it cannot run."""
-    from generator.offline import offline_providers
-
-    dest = Path(dest).resolve()
-    skipped = frozenset(skip)
+def _preconditions(dest: Path, skipped: frozenset[str]) -> list[Path]:
+    """The repo's roots; ValidateError when validate cannot run at all."""
     unknown = skipped - set(STAGES)
     if unknown:
         raise ValidateError(f"unknown stage(s) to skip: {', '.join(sorted(unknown))}")
     if not dest.is_dir():
         raise ValidateError(f"{dest} is not a directory")
-    tf_path = shutil.which(terraform)
-    tf_stages = {"fmt", "init", "validate", "plan", "test"}
-    if tf_path is None and not tf_stages <= skipped:
+    tf_needed = not skipped >= (TF_STAGES | {"fmt"})
+    if tf_needed and shutil.which("terraform") is None:
         raise ValidateError(
-            "terraform is not on PATH: install Terraform >= 1.11 or skip the terraform stages "
-            "(--skip fmt --skip init --skip validate --skip plan --skip test)"
+            f"terraform is not on PATH: install Terraform >= {MIN_TERRAFORM} or skip the terraform "
+            "stages (--skip fmt --skip init --skip validate --skip plan --skip test)"
         )
-    say = progress or (lambda _m: None)
-    start = time.monotonic()
-    report = Report(dest, skipped=tuple(s for s in STAGES if s in skipped))
-    roots = find_roots(dest)
-    if not roots and not tf_stages <= skipped:
+    roots = root_modules(dest)
+    if not roots and not skipped >= TF_STAGES:
         raise ValidateError(
             f"{dest}: no terraform/bootstrap or terraform/envs/* root module: "
             "is it a rendered repo?"
         )
+    return roots
 
-    base_env = {**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
-    for key in ("TF_WORKSPACE", "TF_DATA_DIR", "TF_REATTACH_PROVIDERS"):
-        base_env.pop(key, None)  # each root keeps its own .terraform in the scratch copy
-    for key in [k for k in base_env if k.startswith(("TF_VAR_", "TF_CLI_ARGS"))]:
-        base_env.pop(key)
 
-    # repo-level checks run beside terraform (cloudbuild and checkov take seconds of CPU)
-    side_checks: dict[str, Callable[[], list[Problem]]] = {}
-    if "fmt" not in skipped and tf_path:
-        side_checks["fmt"] = lambda: check_fmt(dest, tf_path, base_env)
-    if "cloudbuild" not in skipped:
-        side_checks["cloudbuild"] = lambda: check_cloudbuild(dest)
+def _side_checks(dest: Path, skipped: frozenset[str], report: Report
+                 ) -> dict[str, Callable[[], list[Problem]]]:
+    """Repo-level checks that run beside terraform (checkov takes seconds of CPU)."""
+    checks: dict[str, Callable[[], list[Problem]]] = {}
+    if "fmt" not in skipped:
+        checks["fmt"] = lambda: check_fmt(dest)
     if "checkov" not in skipped:
         checkov = shutil.which("checkov")
         if checkov:
-            side_checks["checkov"] = lambda: check_checkov(dest, checkov)
+            checks["checkov"] = lambda: check_checkov(dest, checkov)
         else:
             report.stages["checkov"] = "not installed"
-    side = ThreadPoolExecutor(max_workers=max(1, len(side_checks)))
-    futures = {name: side.submit(fn) for name, fn in side_checks.items()}
-    if futures:
-        say(", ".join(futures) + " (in the background)")
+    return checks
 
-    needs_tf = not {"init", "validate", "plan", "test"} <= skipped
-    if needs_tf and tf_path and roots:
-        with tempfile.TemporaryDirectory(prefix="mlopsgen-validate-") as tmp:
-            scratch = Path(tmp)
-            work = scratch / "repo"
-            shutil.copytree(dest, work, symlinks=True, ignore=_COPY_IGNORE)
-            if "init" not in skipped:
-                from generator.offline import PACKAGE_ROOT
 
-                for note in localize_git_modules(work, PACKAGE_ROOT):
-                    say(note)
-                    report.notes.append(note)
-            with offline_providers(scratch, reattach=True) as offline_env:
-                env = {**base_env, **offline_env}
-                runner = RootRunner(work, env, tf_path, skipped)
-                w_roots = [work / r.relative_to(dest) for r in roots]
-                jobs_list: list[tuple[Path, str]] = [(r, "root") for r in w_roots]
-                if "test" not in skipped:
-                    jobs_list += [(m, "module") for m in find_test_modules(work, w_roots)]
-                # longest first: module tests of the platform composition take longest
-                jobs_list.sort(key=lambda j: j[1] != "module" or j[0].name != "mlops_platform")
-                say(f"terraform: {len(jobs_list)} module(s), offline stand-in providers")
-                with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-                    results = list(pool.map(lambda j: runner.run_module(*j), jobs_list))
-                order = {p: i for i, (p, _k) in enumerate(sorted(jobs_list, key=_job_order))}
-                report.roots = sorted(results, key=lambda r: order[work / r.root])
-    for name, fut in futures.items():
-        try:
-            found = fut.result()
-        except Exception as exc:  # a crashing checker is a finding, not a traceback
-            found = [Problem(name, f"the {name} check crashed: {exc!r}")]
-        report.repo_problems += found
-        report.stages[name] = "failed" if found else "ok"
-    side.shutdown()
+def _run_terraform(dest: Path, roots: list[Path], skipped: frozenset[str], jobs: int,
+                   say: Progress) -> tuple[list[RootResult], list[str]]:
+    """Every root (and module with tests) in one offline workspace; results in repo order."""
+    with offline_workspace(dest) as space:
+        for note in space.notes:
+            say(note)
+        checker = ModuleChecker(space, skipped, want_triggers="cloudbuild" not in skipped)
+        w_roots = [space.path(r.relative_to(dest)) for r in roots]
+        jobs_list: list[tuple[Path, str]] = [(r, "root") for r in w_roots]
+        if "test" not in skipped:
+            jobs_list += [(m, "module") for m in find_test_modules(space.repo, w_roots)]
+        # longest first: module tests of the platform composition take longest
+        jobs_list.sort(key=lambda j: j[1] != "module" or j[0].name != "mlops_platform")
+        say(f"terraform: {len(jobs_list)} module(s), {max(1, jobs)} at a time, offline stand-in "
+            "providers")
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            results = list(pool.map(lambda j: checker.run_module(*j), jobs_list))
+        order = {p: i for i, (p, _k) in enumerate(sorted(jobs_list, key=_job_order))}
+        return sorted(results, key=lambda r: order[space.path(r.root)]), list(space.notes)
+
+
+def _collect(report: Report, name: str, future: Future[list[Problem]]) -> None:
+    try:
+        found = future.result()
+    except Exception as exc:  # a crashing checker is a finding, not a traceback
+        found = [Problem(name, f"the {name} check crashed: {exc!r}")]
+    report.repo_problems += found
+    report.stages[name] = "failed" if found else "ok"
+
+
+def _collect_cloudbuild(
+    report: Report, future: Future[tuple[list[Problem], list[Problem]]]
+) -> None:
+    try:
+        problems, warnings = future.result()
+    except Exception as exc:  # a crashing checker is a finding, not a traceback
+        problems, warnings = [Problem("cloudbuild", f"the cloudbuild check crashed: {exc!r}")], []
+    report.repo_problems += problems
+    report.warnings += warnings
+    report.stages["cloudbuild"] = "failed" if problems else "ok"
+
+
+def validate_repo(
+    dest: Path,
+    skip: Iterable[str] = (),
+    *,
+    jobs: int = 3,
+    progress: Progress | None = None,
+) -> Report:
+    """Validate a rendered repo offline; never raises for findings, only when it cannot run."""
+    dest = Path(dest).resolve()
+    skipped = frozenset(skip)
+    roots = _preconditions(dest, skipped)
+    say = progress or (lambda _m: None)
+    start = time.monotonic()
+    report = Report(dest, skipped=tuple(s for s in STAGES if s in skipped))
+    side_checks = _side_checks(dest, skipped, report)
+    with ThreadPoolExecutor(max_workers=max(1, len(side_checks))) as side:
+        futures = {name: side.submit(fn) for name, fn in side_checks.items()}
+        if futures:
+            say(", ".join(futures) + " (in the background)")
+        if not skipped >= TF_STAGES and roots:
+            report.roots, report.notes = _run_terraform(dest, roots, skipped, jobs, say)
+        if "cloudbuild" not in skipped:
+            cloudbuild = side.submit(check_cloudbuild, dest, report.plans)
+        for name, future in futures.items():
+            _collect(report, name, future)
+        if "cloudbuild" not in skipped:
+            _collect_cloudbuild(report, cloudbuild)
     report.seconds = time.monotonic() - start
     return report
 
@@ -696,6 +562,10 @@ def format_report(report: Report) -> str:
         lines.append("")
         lines.append(f"{len(problems)} problem(s):")
         lines += [f"  {p.one_line()}" for p in problems]
+    if report.warnings:
+        lines.append("")
+        lines.append(f"{len(report.warnings)} warning(s):")
+        lines += [f"  {p.one_line()}" for p in report.warnings]
     lines.append("")
     verdict = "OK" if report.ok else "FAILED"
     lines.append(

@@ -94,7 +94,7 @@ def test_mlopsgen_new_rejects_and_writes_nothing(
     data_file.write_text(yaml.safe_dump(_answers(override)))
     dest = tmp_path / "client"
     result = CliRunner().invoke(main, ["new", str(dest), "--data-file", str(data_file)])
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 1, result.output  # nothing rendered
     assert "nothing was written" in result.output
     assert f"{question}:" in result.output
     assert not dest.exists()
@@ -117,7 +117,7 @@ def test_unknown_answer_key_is_rejected(tmp_path: Path) -> None:
     data_file = tmp_path / "answers.yml"
     data_file.write_text(yaml.safe_dump(_answers({"colour": "blue"})))
     result = CliRunner().invoke(main, ["new", str(tmp_path / "x"), "--data-file", str(data_file)])
-    assert result.exit_code == 2
+    assert result.exit_code == 1  # nothing rendered
     assert "colour" in result.output
 
 
@@ -126,7 +126,7 @@ def test_non_empty_destination_is_refused(tmp_path: Path) -> None:
     data_file = tmp_path / "answers.yml"
     data_file.write_text(yaml.safe_dump(load_example("minimal")))
     result = CliRunner().invoke(main, ["new", str(tmp_path), "--data-file", str(data_file)])
-    assert result.exit_code == 2
+    assert result.exit_code == 1  # nothing rendered
     assert "not empty" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["answers.yml", "keep.txt"]
 

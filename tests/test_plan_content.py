@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from generator.commands.plan import run_plan
+from generator.plan import PlanRequest, run_plan
 
 from .conftest import load_example
 
@@ -50,7 +50,7 @@ def planned(request: pytest.FixtureRequest, render_repo: Any,
     shutil.copytree(repo, work, symlinks=True)
     by_env: dict[str, list[dict[str, Any]]] = {}
     for env in answers["environments"]:
-        outcome = run_plan(work, env, offline=True)
+        outcome = run_plan(work, PlanRequest(env=env, offline=True))
         assert outcome.exit_code == 2, outcome.error
         plan = json.loads((outcome.plan_dir / "plan.json").read_text())
         by_env[env] = list(_resources(plan))

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from generator import model
-from generator import render as render_mod
+from generator import validate as validate_mod
 from generator.answers import FEATURES
 
 from .conftest import load_example
@@ -123,7 +123,7 @@ def rendered(request: pytest.FixtureRequest, render_repo: Any) -> tuple[dict[str
 @pytest.mark.terraform
 def test_terraform_fmt_is_clean(rendered: tuple[dict[str, Any], Path]) -> None:
     _, repo = rendered
-    assert render_mod.terraform_fmt_check(repo) == []
+    assert validate_mod.check_fmt(repo) == []
 
 
 def test_every_tf_file_parses(rendered: tuple[dict[str, Any], Path]) -> None:

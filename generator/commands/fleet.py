@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from generator import fleet
+from generator.errors import ExitCode
 
 
 @click.command("fleet")
@@ -37,18 +37,14 @@ def command(
     dry_run: bool,
     no_validate: bool,
     commit: bool,
-) -> None:
+) -> ExitCode:
     """Run ACTION (update or validate) over many client repos.
 
     Prints a table (repo, from version, to version, conflicts, validation, status). Exit
-    status: 0 when every repo is fine, 1 when any repo needs attention (conflicts, failed
-    validation, an error), 2 when the repo list is unusable.
+    status: 0 when every repo is fine, 4 when any repo needs attention (conflicts, failed
+    validation, an error), 1 when the repo list is unusable.
     """
-    try:
-        repos = fleet.discover_repos(repo_specs)
-    except fleet.FleetError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(2)
+    repos = fleet.discover_repos(repo_specs)
     options = fleet.FleetOptions(
         vcs_ref=vcs_ref, template=template, dry_run=dry_run, validate=not no_validate,
         commit=commit,
@@ -58,4 +54,4 @@ def command(
     if json_report:
         fleet.write_json_report(json_report, fleet.json_report(action, results, jobs))
         click.echo(f"JSON report: {json_report}")
-    sys.exit(1 if any(r.needs_attention for r in results) else 0)
+    return ExitCode.ATTENTION if any(r.needs_attention for r in results) else ExitCode.OK

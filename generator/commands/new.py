@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-import sys
 from pathlib import Path
 
 import click
 
 from generator import render
-from generator.answers import AnswersError
+from generator.errors import ExitCode
+from generator.validate import check_fmt, format_report, validate_repo
 
 
 @click.command("new")
@@ -39,35 +38,24 @@ def command(
     vcs_ref: str | None,
     template: str | None,
     no_validate: bool,
-) -> None:
+) -> ExitCode:
     """Render a new client repo into DEST (which must not exist or be empty).
 
     Every answer is checked before a file is written. DEST becomes a git repo with an initial
     commit, so `mlopsgen update` / `copier update` can bring it to newer template versions.
+    Exit codes: 0 rendered and checked, 1 nothing rendered (bad answers, copier failed), 4
+    rendered but the checks found problems.
     """
-    try:
-        data = render.load_answers_file(data_file) if data_file else {}
-        answers = render.check_answers(data, defaults=defaults)
-        render.ensure_empty_destination(dest)
-    except AnswersError as error:
-        click.echo("Invalid answers; nothing was written:", err=True)
-        for problem in error.problems:
-            click.echo(f"  - {problem}", err=True)
-        sys.exit(2)
-    except render.RenderError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(2)
+    data = render.load_answers_file(data_file) if data_file else {}
+    answers = render.check_answers(data, defaults=defaults)
+    render.ensure_empty_destination(dest)
 
     click.echo(f"Rendering {answers.get('client_name', 'client repo')!s} into {dest} ...")
-    try:
-        render.render(dest, answers, template=template, vcs_ref=vcs_ref, defaults=defaults)
-        render.git_init_commit(dest, "Initial client repo rendered by mlopsgen")
-    except render.RenderError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(1)
+    render.render(dest, answers, template=template, vcs_ref=vcs_ref, defaults=defaults)
+    render.git_init_commit(dest, "Initial client repo rendered by mlopsgen")
 
     # `mlopsgen validate` starts with the fmt check; run it alone only when validate is skipped
-    failed = _run_validate(dest) if not no_validate else _run_fmt_check(dest)
+    ok = _fmt_only(dest) if no_validate else _validate(dest)
     click.echo(
         "\nNext steps:\n"
         f"  cd {dest}\n"
@@ -75,31 +63,21 @@ def command(
         f"  mlopsgen preflight {dest} --env <env>   # check parent, billing and project ids\n"
         f"  mlopsgen plan {dest} --env <env>        # plan with a summary and a safety gate"
     )
-    sys.exit(1 if failed else 0)
+    return ExitCode.OK if ok else ExitCode.ATTENTION
 
 
-def _run_fmt_check(dest: Path) -> bool:
-    """`terraform fmt -check -recursive`; True when files need formatting."""
-    if shutil.which("terraform") is None:
-        click.echo("skip: terraform fmt check (terraform is not on PATH)")
-        return False
-    unformatted = render.terraform_fmt_check(dest)
-    if not unformatted:
+def _fmt_only(dest: Path) -> bool:
+    problems = check_fmt(dest)
+    if not problems:
         click.echo("ok: terraform fmt -check -recursive")
-        return False
+        return True
     click.echo("terraform fmt -check: these files need formatting:", err=True)
-    for name in unformatted:
-        click.echo(f"  {name}", err=True)
-    return True
+    for problem in problems:
+        click.echo(f"  {problem.file or problem.message}", err=True)
+    return False
 
 
-def _run_validate(dest: Path) -> bool:
-    """Run the offline validation; True when it failed."""
-    try:
-        from generator import validate as validate_mod
-    except ImportError:  # pragma: no cover - validate ships with the package
-        click.echo("skip: mlopsgen validate is not available in this install")
-        return False
-    report = validate_mod.validate_repo(dest)
-    click.echo(validate_mod.format_report(report))
-    return not report.ok
+def _validate(dest: Path) -> bool:
+    report = validate_repo(dest)
+    click.echo(format_report(report))
+    return report.ok

@@ -1,29 +1,18 @@
 """`mlopsgen preflight DEST --env ENV [--json]`: check folder, billing account, project ids and
-permissions against Cloud Resource Manager before the first bootstrap/apply. Exit 1 on any
-failure. Credentials: Application Default Credentials."""
+permissions against Cloud Resource Manager before the first bootstrap/apply. Exit 4 when a
+check fails, 1 when preflight cannot run. Credentials: Application Default Credentials."""
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
 from generator import preflight
-from generator.commands.plan import EXIT_ERROR, HookError, environments, load_answers
-
-
-def _context(answers: dict[str, Any]) -> dict[str, Any]:
-    from generator import model
-
-    clean = {k: v for k, v in answers.items() if not k.startswith("_")}
-    try:
-        validated = model.validate_answers(clean)
-    except ValueError as exc:
-        raise HookError(f".copier-answers.yml does not validate:\n{exc}") from exc
-    return model.build_context(validated)
+from generator.cli import json_errors
+from generator.client_repo import ClientRepo
+from generator.errors import CredentialsMissing, ExitCode
 
 
 @click.command("preflight")
@@ -40,31 +29,28 @@ def _context(answers: dict[str, Any]) -> dict[str, Any]:
     help="Resource Manager endpoint (default: the public one), e.g. a Private Service Connect "
     "endpoint. Env: MLOPSGEN_RESOURCE_MANAGER_ENDPOINT.",
 )
-def command(dest: Path, env: str, as_json: bool, api_endpoint: str | None) -> None:
-    """Check that ENV of DEST can be bootstrapped and applied: exit 1 on any failure."""
-    try:
-        answers = load_answers(dest.resolve())
-        envs = environments(answers)
-        if env not in envs:
-            raise HookError(f"unknown environment {env!r}: this repo has {', '.join(envs)}")
-        target = preflight.target_from_context(_context(answers), env)
-    except HookError as exc:
-        if as_json:
-            click.echo(json.dumps({"env": env, "ok": False, "checks": [], "error":
-                                   exc.format_message()}, indent=2))
-        click.echo(f"Error: {exc.format_message()}", err=True)
-        sys.exit(EXIT_ERROR)
+@click.pass_context
+def command(
+    ctx: click.Context, dest: Path, env: str, as_json: bool, api_endpoint: str | None
+) -> ExitCode:
+    """Check that ENV of DEST can be bootstrapped and applied: exit 4 on any failed check."""
+    json_errors(ctx, as_json, lambda message, _code: {
+        "env": env, "ok": False, "checks": [], "error": message,
+    })
+    repo = ClientRepo.open(dest)
+    repo.environment(env)
+    target = preflight.target_from_context(repo.context, env)
     try:
         credentials = preflight.default_credentials()
-        clients = preflight.make_clients(credentials, api_endpoint)
-        report = preflight.run_checks(target, clients)
-    except preflight.CredentialsMissing as exc:
-        report = preflight.credentials_report(env, str(exc))
+    except CredentialsMissing as missing:
         if not as_json:
-            click.echo(f"Error: {exc}", err=True)
-            sys.exit(EXIT_ERROR)
+            raise
+        # scripts get the checks document: one failed "credentials" check, exit 1
+        click.echo(json.dumps(preflight.credentials_report(env, str(missing)).to_json(), indent=2))
+        return ExitCode.ERROR
+    report = preflight.run_checks(target, preflight.make_clients(credentials, api_endpoint))
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
     else:
         click.echo(preflight.render_table(report))
-    sys.exit(0 if report.ok else EXIT_ERROR)
+    return ExitCode.OK if report.ok else ExitCode.ATTENTION

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
 
 from generator import update as upd
+from generator.cli import json_errors
+from generator.errors import ExitCode
 
 
 @click.command("update")
@@ -25,7 +26,9 @@ from generator import update as upd
 @click.option("--no-validate", is_flag=True, help="Skip `mlopsgen validate` after the update.")
 @click.option("--commit", is_flag=True, help="Commit the update if it is clean and validates.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
 def command(
+    ctx: click.Context,
     repo: Path,
     vcs_ref: str | None,
     template: str | None,
@@ -33,28 +36,20 @@ def command(
     no_validate: bool,
     commit: bool,
     as_json: bool,
-) -> None:
+) -> ExitCode:
     """Update REPO (default: .) with copier's 3-way merge.
 
     Refuses a dirty repo or one without .copier-answers.yml. Edits survive; where an edit and
     a template change touch the same lines, the file gets inline conflict markers and is
-    listed. Exit status: 0 updated (or nothing to do), 1 conflicts or validation failures to
-    fix, 2 the update could not run.
+    listed. Exit status: 0 updated (or nothing to do), 4 conflicts or validation failures to
+    fix, 1 the update could not run.
     """
-    try:
-        report = upd.update_repo(
-            repo, vcs_ref=vcs_ref, template=template, dry_run=dry_run,
-            validate=not no_validate, commit=commit,
-        )
-    except upd.UpdateError as error:
-        if as_json:
-            click.echo(json.dumps({"repo": str(repo), "error": str(error)}, indent=2))
-        click.echo(f"error: {error}", err=True)
-        sys.exit(2)
-    if as_json:
-        click.echo(json.dumps(report.to_json(), indent=2))
-    else:
-        click.echo(upd.format_report(report))
+    json_errors(ctx, as_json, lambda message, _code: {"repo": str(repo), "error": message})
+    report = upd.update_repo(
+        repo, vcs_ref=vcs_ref, template=template, dry_run=dry_run,
+        validate=not no_validate, commit=commit,
+    )
+    click.echo(json.dumps(report.to_json(), indent=2) if as_json else upd.format_report(report))
     if report.conflicts:
         click.echo(
             "error: conflicts in " + ", ".join(report.conflicts)
@@ -63,4 +58,4 @@ def command(
         )
     elif report.validation.failed:
         click.echo("error: the updated repo does not validate (see above)", err=True)
-    sys.exit(upd.exit_code([report]))
+    return ExitCode.ATTENTION if report.needs_attention else ExitCode.OK

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
 
+from generator.errors import ExitCode
 from generator.offline import LIMITS
-from generator.validate import STAGES, ValidateError, format_report, validate_repo
+from generator.validate import STAGES, format_report, validate_repo
 
 HELP = f"""Check a rendered repo offline with the real terraform binary.
 
 For terraform/bootstrap and every terraform/envs/* root, in a scratch copy with a local
-backend: terraform init, validate and plan, and terraform test where *.tftest.hcl files exist
-(also in modules); plus terraform fmt -check, the cloudbuild/*.yaml check and checkov (when
-installed). Prints a summary (root, result, resources to add by type) and exits 1 on any
-problem, naming file and line.
+backend: terraform init and plan (plan validates first; terraform validate runs on its own
+only with --skip plan), and terraform test where *.tftest.hcl files exist (also in modules);
+plus terraform fmt -check, the cloudbuild/*.yaml check and checkov (when installed). Prints a
+summary (root, result, resources to add by type). Exit codes: 0 no problems, 4 problems
+(each with file and line), 1 validate could not run.
 
 Limits: {LIMITS}
 """
@@ -33,18 +34,13 @@ Limits: {LIMITS}
     type=click.Choice(STAGES),
     help="Skip a stage (repeatable).",
 )
-@click.option("--jobs", default=3, show_default=True, help="Root modules checked in parallel.")
-def command(dest: Path, as_json: bool, skip: tuple[str, ...], jobs: int) -> None:
+@click.option("--jobs", default=3, show_default=True,
+              help="Modules checked in parallel (terraform processes at a time).")
+def command(dest: Path, as_json: bool, skip: tuple[str, ...], jobs: int) -> ExitCode:
     def progress(message: str) -> None:
         if not as_json:
             click.echo(f"... {message}", err=True)
 
-    try:
-        report = validate_repo(dest, skip, jobs=jobs, progress=progress)
-    except ValidateError as exc:
-        raise click.ClickException(str(exc)) from exc
-    if as_json:
-        click.echo(json.dumps(report.to_json(), indent=2))
-    else:
-        click.echo(format_report(report))
-    sys.exit(0 if report.ok else 1)
+    report = validate_repo(dest, skip, jobs=jobs, progress=progress)
+    click.echo(json.dumps(report.to_json(), indent=2) if as_json else format_report(report))
+    return ExitCode.OK if report.ok else ExitCode.ATTENTION

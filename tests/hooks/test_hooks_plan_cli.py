@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from hookfixtures import ClientRepo, needs_terraform
+from hookfixtures import ClientRepo, make_client_repo, needs_terraform
 
 from generator.cli import main
 from generator.commands import apply as apply_cmd
@@ -240,3 +240,18 @@ def test_apply_json_when_refused(client_repo: ClientRepo) -> None:
     body = json.loads(res.stdout)
     assert body["status"] == "refused" and body["outputs"] == {}
     assert "protected environment" in body["error"]
+
+
+def test_every_environment_after_the_first_needs_approval(tmp_path: Path) -> None:
+    """The model's rule (Cloud Build, Jenkins and the README follow it): staging too, not only
+    the last environment; the first applies without approval."""
+    repo = make_client_repo(tmp_path / "three", ["dev", "staging", "prod"])
+    for env in ("staging", "prod"):
+        assert plan(repo, env).exit_code == 2
+        res = apply(repo, env)
+        assert res.exit_code == 3, res.output
+        assert f"{env!r} is a protected environment: rerun with --approve" in res.stderr
+        assert not repo.state_file(env).exists()
+        assert apply(repo, env, "--approve").exit_code == 0
+    assert plan(repo, "dev").exit_code == 2
+    assert apply(repo, "dev").exit_code == 0  # no prompt, no --approve

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from google.auth.credentials import AnonymousCredentials
 from rm_server import ResourceManagerServer, RMState, service_account_file
 
-from generator import model
+from generator import answers, model
 from generator import preflight as pf
 from generator.cli import main
 
@@ -95,9 +95,12 @@ def test_parent_failures(clients: pf.Clients, server: ResourceManagerServer, set
 
 def test_parent_must_be_folder_or_org(clients: pf.Clients) -> None:
     report = pf.run_checks(target(NEW_CICD, parent="projects/123"), clients)
-    assert by_check(report)[("parent", "projects/123")].why == (
-        "gcp_parent must be folders/NUMBER or organizations/NUMBER"
+    # the answers model's rule, not a second copy of it
+    assert by_check(report)[("parent", "projects/123")].why == answers.check_question(
+        "gcp_parent", "projects/123", {}
     )
+    assert "organizations/<digits> or folders/<digits>" in by_check(report)[
+        ("parent", "projects/123")].why
 
 
 def test_organization_parent(clients: pf.Clients, server: ResourceManagerServer) -> None:
@@ -298,7 +301,7 @@ def test_cli_pass_and_json(full_repo: Path, server: ResourceManagerServer, tmp_p
     assert all(set(c) == {"check", "target", "status", "why"} for c in body["checks"])
 
 
-def test_cli_failure_exit_1(full_repo: Path, server: ResourceManagerServer, tmp_path: Path,
+def test_cli_failed_checks_exit_4(full_repo: Path, server: ResourceManagerServer, tmp_path: Path,
                             monkeypatch: pytest.MonkeyPatch) -> None:
     ctx = _full_ids(full_repo)
     server.state.add_project(ctx["environments"][0]["project_id"], "folders/1")
@@ -307,14 +310,14 @@ def test_cli_failure_exit_1(full_repo: Path, server: ResourceManagerServer, tmp_
     res = CliRunner().invoke(
         main, ["preflight", str(full_repo), "--env", "dev", "--json", "--api-endpoint", server.url]
     )
-    assert res.exit_code == 1
+    assert res.exit_code == 4  # ran, and found what a person must fix
     body = json.loads(res.stdout)
     failed = {c["check"] for c in body["checks"] if c["status"] == "fail"}
     assert body["ok"] is False and failed == {"parent", "env project (create)"}
     res = CliRunner().invoke(
         main, ["preflight", str(full_repo), "--env", "dev", "--api-endpoint", server.url]
     )
-    assert res.exit_code == 1 and "Preflight for dev: FAILED" in res.stdout
+    assert res.exit_code == 4 and "Preflight for dev: FAILED" in res.stdout
 
 
 def test_cli_unknown_env(full_repo: Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from generator.offline import codec, offline_providers, provider, schema
-from generator.validate import backend_override
+from generator.workspace import backend_override
 from tests.offline.conftest import needs_terraform, terraform_in
 
 ROOT = Path(__file__).resolve().parents[2]

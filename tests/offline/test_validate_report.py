@@ -10,50 +10,47 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from generator import plan_summary, workspace
 from generator import validate as v
-from generator.commands.validate import command
+from generator.cli import main
+from generator.tfrunner import Diagnostic, parse_json_lines
 from tests.offline.conftest import needs_terraform
 
 
+def _change(address: str, rtype: str, actions: list[str]) -> dict[str, object]:
+    return {"address": address, "type": rtype, "name": address.split(".")[-1], "mode": "managed",
+            "change": {"actions": actions}}
+
+
 def test_planned_changes_are_counted_by_type() -> None:
-    events = [
-        {
-            "type": "planned_change",
-            "change": {"action": "create", "resource": {"resource_type": "google_storage_bucket"}},
-        },
-        {
-            "type": "planned_change",
-            "change": {"action": "create", "resource": {"resource_type": "google_storage_bucket"}},
-        },
-        {
-            "type": "planned_change",
-            "change": {"action": "update", "resource": {"resource_type": "google_project"}},
-        },
-        {
-            "type": "planned_change",
-            "change": {"action": "replace", "resource": {"resource_type": "google_kms_key_ring"}},
-        },
-        {"type": "change_summary", "changes": {"add": 3}},
-    ]
-    adds, change, destroy = v.planned_creates(events)
-    assert adds == Counter({"google_storage_bucket": 2, "google_kms_key_ring": 1})
-    assert (change, destroy) == (1, 1)
+    """One change counter: validate's root table reads generator.plan_summary's counts."""
+    plan = {"resource_changes": [
+        _change("google_storage_bucket.a", "google_storage_bucket", ["create"]),
+        _change("google_storage_bucket.b", "google_storage_bucket", ["create"]),
+        _change("google_project.p", "google_project", ["update"]),
+        _change("google_kms_key_ring.k", "google_kms_key_ring", ["delete", "create"]),
+        _change("google_project_service.s", "google_project_service", ["no-op"]),
+    ]}
+    root = v.RootResult("terraform/envs/dev", "root", summary=plan_summary.summarize(plan))
+    assert root.to_add == Counter({"google_storage_bucket": 2, "google_kms_key_ring": 1})
+    assert (root.to_change, root.to_destroy) == (1, 1)
 
 
-def test_diagnostics_from_validate_json_and_the_ui_stream() -> None:
-    doc = {"valid": False, "diagnostics": [{"severity": "error", "summary": "A"}]}
-    ui = {"type": "diagnostic", "diagnostic": {"severity": "error", "summary": "B"}}
-    assert [d["summary"] for d in v.diagnostics_of([doc, ui, {"type": "log"}])] == ["A", "B"]
-    assert v.parse_json_lines('noise\n{"a": 1}\n{broken\n') == [{"a": 1}]
+def test_diagnostics_from_the_ui_stream() -> None:
+    events = parse_json_lines(
+        'noise\n{"type": "diagnostic", "diagnostic": {"severity": "error", "summary": "B"}}\n'
+        '{broken\n'
+    )
+    assert [Diagnostic.from_json(e["diagnostic"]).summary for e in events] == ["B"]
 
 
 def test_problem_location_is_relative_to_the_repo(tmp_path: Path) -> None:
-    diag = {
+    diag = Diagnostic.from_json({
         "severity": "error",
         "summary": "Unsupported argument",
         "detail": 'An argument named "x"\n  is not expected here.',
         "range": {"filename": "../../modules/gcs/main.tf", "start": {"line": 7}},
-    }
+    })
     p = v.problem_from_diagnostic(diag, "plan", "terraform/envs/dev", tmp_path, lambda _t: "")
     assert (p.file, p.line) == ("terraform/modules/gcs/main.tf", 7)
     assert p.message == 'Unsupported argument: An argument named "x" is not expected here.'
@@ -75,18 +72,23 @@ def test_type_hints() -> None:
 
 
 def test_roots_and_test_modules_are_found(fixture_repo: Path) -> None:
-    roots = v.find_roots(fixture_repo)
+    roots = workspace.root_modules(fixture_repo)
     assert [r.relative_to(fixture_repo).as_posix() for r in roots] == ["terraform/envs/dev"]
     modules = v.find_test_modules(fixture_repo, roots)
     assert [m.name for m in modules] == ["bucket"]
-    assert v.has_backend_block(roots[0])
+    assert workspace.has_backend_block(roots[0])
 
 
-def test_refuses_what_it_cannot_run(fixture_repo: Path, tmp_path: Path) -> None:
+def test_refuses_what_it_cannot_run(
+    fixture_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with pytest.raises(v.ValidateError, match="unknown stage"):
         v.validate_repo(fixture_repo, skip=["lint"])
-    with pytest.raises(v.ValidateError, match="terraform is not on PATH"):
-        v.validate_repo(fixture_repo, terraform="no-such-terraform-binary")
+    with monkeypatch.context() as patch:
+        patch.setenv("PATH", str(tmp_path / "no-bin"))
+        missing = r"terraform is not on PATH: install Terraform >= 1\.9"
+        with pytest.raises(v.ValidateError, match=missing):
+            v.validate_repo(fixture_repo)
     (tmp_path / "empty").mkdir()
     with pytest.raises(v.ValidateError, match="rendered repo"):
         v.validate_repo(tmp_path / "empty", skip=["cloudbuild", "checkov"])
@@ -94,9 +96,12 @@ def test_refuses_what_it_cannot_run(fixture_repo: Path, tmp_path: Path) -> None:
 
 def test_report_text_and_json() -> None:
     root = v.RootResult(
-        "terraform/envs/dev", "root", {"init": "ok", "validate": "in plan", "plan": "ok"}
+        "terraform/envs/dev", "root", {"init": "ok", "validate": "in plan", "plan": "ok"},
+        summary=plan_summary.summarize({"resource_changes": [
+            _change("google_storage_bucket.a", "google_storage_bucket", ["create"]),
+            _change("google_storage_bucket.b", "google_storage_bucket", ["create"]),
+        ]}),
     )
-    root.to_add = Counter({"google_storage_bucket": 2})
     bad = v.RootResult("terraform/envs/prod", "root", {"init": "ok", "plan": "failed"})
     bad.problems.append(
         v.Problem("plan", "Missing required argument", "terraform/envs/prod/main.tf", 3)
@@ -115,7 +120,7 @@ def test_report_text_and_json() -> None:
 @pytest.mark.terraform
 def test_cli_json_report(fixture_repo: Path) -> None:
     result = CliRunner().invoke(
-        command, [str(fixture_repo), "--json", "--skip", "checkov", "--skip", "cloudbuild"]
+        main, ["validate", str(fixture_repo), "--json", "--skip", "checkov", "--skip", "cloudbuild"]
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
@@ -125,13 +130,14 @@ def test_cli_json_report(fixture_repo: Path) -> None:
 
 @needs_terraform
 @pytest.mark.terraform
-def test_cli_exits_1_naming_file_and_line(fixture_repo: Path) -> None:
-    main = fixture_repo / "terraform/modules/bucket/main.tf"
-    main.write_text(main.read_text().replace("  location                    = var.location\n", ""))
-    result = CliRunner().invoke(
-        command, [str(fixture_repo), "--skip", "checkov", "--skip", "cloudbuild", "--skip", "test"]
-    )
-    assert result.exit_code == 1
+def test_cli_exits_4_naming_file_and_line(fixture_repo: Path) -> None:
+    main_tf = fixture_repo / "terraform/modules/bucket/main.tf"
+    text = main_tf.read_text()
+    main_tf.write_text(text.replace("  location                    = var.location\n", ""))
+    result = CliRunner().invoke(main, [
+        "validate", str(fixture_repo), "--skip", "checkov", "--skip", "cloudbuild", "--skip", "test"
+    ])
+    assert result.exit_code == 4  # it ran, and found what a person must fix
     assert "terraform/modules/bucket/main.tf:1: Missing required argument" in result.output
 
 

@@ -53,7 +53,7 @@ def test_fleet_update_reports_each_repo_and_fails_when_any_needs_attention(
     fleet_update: tuple[Any, dict[str, Any]], fleet_dir: Path
 ) -> None:
     result, report = fleet_update
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 4, result.output  # some repos need attention
     by_name = {Path(r["repo"]).name: r for r in report["repos"]}
     assert set(by_name) == {"a", "b", "c", "d"}  # not-a-repo is not a client repo
     assert (by_name["a"]["status"], by_name["a"]["from_version"], by_name["a"]["to_version"]) == (
@@ -108,7 +108,7 @@ def test_fleet_validate_reads_a_repo_list_file(
     result = CliRunner().invoke(
         cli, ["fleet", "validate", "--repos", str(listing), "-j", "2", "--json-report", str(report)]
     )
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 4, result.output  # some repos need attention
     rows = {line.split()[0]: line.split()[-1] for line in result.stdout.splitlines()[2:4]}
     assert rows == {str(b): "conflicts", str(d): "error"}
     repos = json.loads(report.read_text())["repos"]
@@ -132,7 +132,7 @@ def test_discover_repos_rules(tmp_path: Path) -> None:
         fleet.discover_repos([tmp_path / "docs"])
 
 
-def test_unusable_repo_list_exits_2(tmp_path: Path) -> None:
+def test_unusable_repo_list_exits_1(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["fleet", "update", "--repos", str(tmp_path)])
-    assert result.exit_code == 2
+    assert result.exit_code == 1  # could not run
     assert "no client repos found" in result.stderr

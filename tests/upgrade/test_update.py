@@ -213,7 +213,7 @@ def conflicting(template_repo: Path, answers: dict[str, Any],
 def test_dry_run_writes_nothing_and_shows_the_diff(conflicting: Conflicting) -> None:
     assert conflicting.after_dry_run == conflicting.before
     result = conflicting.dry_run
-    assert result.returncode == 1, result.stderr[-2000:]  # it would conflict
+    assert result.returncode == 4, result.stderr[-2000:]  # it would conflict
     report = json.loads(result.stdout)
     assert report["dry_run"] is True
     assert report["to_version"] == "v0.2.0"
@@ -225,7 +225,7 @@ def test_conflicting_edit_gets_markers_and_a_nonzero_exit_naming_the_file(
     conflicting: Conflicting,
 ) -> None:
     result = conflicting.update
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 4, result.output  # needs attention
     assert "CONFLICTS" in result.stdout
     assert "README.md" in result.stderr
     text = (conflicting.repo / "README.md").read_text()
@@ -324,7 +324,7 @@ def test_dirty_repo_is_refused_and_left_alone(
     (repo / "scratch.txt").write_text("new\n")
     before = git_state(repo)
     result = CliRunner().invoke(cli, ["update", str(repo), "--no-validate"])
-    assert result.exit_code == 2
+    assert result.exit_code == 1  # could not run
     assert "uncommitted changes" in result.stderr
     assert "README.md" in result.stderr and "scratch.txt" in result.stderr
     assert git_state(repo) == before
@@ -337,7 +337,7 @@ def test_repo_without_answers_file_is_refused(
     builder.git(repo, "rm", "-q", upd.ANSWERS_FILE)
     builder.commit_all(repo, "lost the answers")
     result = CliRunner().invoke(cli, ["update", str(repo)])
-    assert result.exit_code == 2
+    assert result.exit_code == 1  # could not run
     assert f"has no {upd.ANSWERS_FILE}" in result.stderr
     assert "git checkout" in result.stderr  # says how to get it back
 
@@ -382,7 +382,7 @@ def test_moved_template_needs_and_accepts_template_option(
     repo = builder.render_client(gone, tmp_path / "client", answers)
     shutil.rmtree(gone)
     result = CliRunner().invoke(cli, ["update", str(repo), "--no-validate"])
-    assert result.exit_code == 2
+    assert result.exit_code == 1  # could not run
     assert "--template" in result.stderr
     result = CliRunner().invoke(
         cli, ["update", str(repo), "--template", str(template_repo), "--vcs-ref", "v0.2.0",
