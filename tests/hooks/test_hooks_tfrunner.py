@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from generator.tfrunner import (
     TerraformTimeout,
     parse_outputs,
 )
+from generator.versions import MIN_TERRAFORM
 
 pytestmark = [needs_terraform, pytest.mark.terraform, pytest.mark.usefixtures("tf_env")]
 
@@ -103,6 +105,17 @@ def test_timeout_interrupts_terraform(client_repo: ClientRepo) -> None:
 def test_missing_binary_is_actionable(tmp_path: Path) -> None:
     with pytest.raises(TerraformNotFound, match="not found on PATH: install Terraform"):
         Terraform(tmp_path, binary="terraform-does-not-exist")
+
+
+@pytest.mark.parametrize("version", ["1.5.7", "1.8.5"])
+def test_terraform_older_than_the_template_supports_is_refused(tmp_path: Path, version: str
+                                                               ) -> None:
+    fake = tmp_path / "terraform"
+    fake.write_text(f"#!/bin/sh\necho '{{\"terraform_version\": \"{version}\"}}'\n")
+    fake.chmod(0o755)
+    wanted = rf"is terraform {version}; .* need >= {re.escape(MIN_TERRAFORM)} "
+    with pytest.raises(TerraformNotFound, match=wanted):
+        Terraform(tmp_path, binary=str(fake))
 
 
 def test_parse_outputs_and_diagnostic_from_json() -> None:
