@@ -137,6 +137,31 @@ def md(value: Any) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
+_BACKTICK_RUN = re.compile(r"`+")
+_LINE_ENDING = re.compile(r"\r\n|\r|\n")
+
+
+def md_code(value: Any, table: bool = False) -> str:
+    """A Markdown code span that shows `value` exactly (CommonMark 0.31, 6.1 code spans): a
+    backtick fence one longer than the longest backtick run inside, padded with a space where
+    the value starts or ends with a backtick, or starts and ends with a space (a parser strips
+    one of each). Backslashes and HTML are literal inside a code span, so nothing is escaped,
+    except in a GFM table cell (`table=True`), which ends at any unescaped `|`, even inside a
+    code span: there `|` is written `\\|`, which the table reads back as `|`. Line endings
+    become spaces, as a parser would make them (a line break would also end the paragraph)."""
+    text = _LINE_ENDING.sub(" ", str(value))
+    if not text:
+        raise ValueError("an empty value has no Markdown code span")
+    fence = "`" * (max((len(run) for run in _BACKTICK_RUN.findall(text)), default=0) + 1)
+    padded = text.startswith("`") or text.endswith("`") or (
+        text.startswith(" ") and text.endswith(" ") and text.strip(" ") != ""
+    )
+    pad = " " if padded else ""
+    if table:
+        text = text.replace("|", "\\|")
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 FILTERS = {
     "hcl": hcl,
     "hcl_attributes": hcl_attributes,
@@ -144,4 +169,5 @@ FILTERS = {
     "yaml": yaml,
     "sh": sh,
     "md": md,
+    "md_code": md_code,
 }

@@ -13,8 +13,9 @@ import pytest
 import yaml as pyyaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 
-from generator.filters import hcl, hcl_tfvars, md, sh, yaml
+from generator.filters import hcl, hcl_attributes, hcl_tfvars, md, md_code, sh, yaml
 
 HOSTILE = [
     'say "hi"',
@@ -120,3 +121,69 @@ def test_tfvars_body_is_aligned_like_terraform_fmt() -> None:
     assert hcl_tfvars({"a": "x", "longer_name": 1}).splitlines()[0] == 'a           = "x"'
     with pytest.raises(ValueError):
         hcl_tfvars({"bad name": 1})
+
+
+def test_attributes_nest_inside_a_block_as_terraform_fmt_writes_them() -> None:
+    body = hcl_attributes({"a": "x", "long_name": {"k": [1]}, "bb": True}, 1)
+    assert body.splitlines() == [
+        '  a = "x"',
+        "  long_name = {",
+        "    k = [",
+        "      1,",
+        "    ]",
+        "  }",
+        "  bb = true",
+    ]
+    with pytest.raises(ValueError):
+        hcl_attributes({"not-an ident": 1})
+
+
+# --- Markdown code spans: read back by a CommonMark parser (markdown-it-py) ------------------
+
+COMMONMARK = MarkdownIt("commonmark")
+GFM_TABLES = MarkdownIt("commonmark").enable("table")
+# CommonMark turns line endings inside a paragraph into spaces; NUL becomes U+FFFD
+span_text = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    min_size=1, max_size=40,
+)
+backticky = st.text(alphabet="` |\\a\n", min_size=1, max_size=12)
+
+
+def _shown(value: str) -> str:
+    return " ".join(value.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+
+
+def _code_spans(tokens: list[object]) -> list[str]:
+    found = []
+    for token in tokens:
+        for child in getattr(token, "children", None) or []:
+            if child.type == "code_inline":
+                found.append(child.content)
+    return found
+
+
+@settings(max_examples=400)
+@given(st.one_of(span_text, backticky))
+def test_md_code_shows_the_value_in_running_text(value: str) -> None:
+    source = f"push to {md_code(value)} first\n"
+    assert _code_spans(COMMONMARK.parse(source)) == [_shown(value)]
+
+
+@settings(max_examples=400)
+@given(st.one_of(span_text, backticky))
+def test_md_code_shows_the_value_in_a_table_cell(value: str) -> None:
+    source = f"| a | b |\n| --- | --- |\n| x | push to {md_code(value, table=True)} |\n"
+    tokens = GFM_TABLES.parse(source)
+    assert [t.type for t in tokens].count("td_open") == 2, "the value split the table cell"
+    assert _code_spans(tokens) == [_shown(value)]
+
+
+def test_md_code_fences_and_pads() -> None:
+    assert md_code("main") == "`main`"
+    assert md_code("a`b") == "``a`b``"
+    assert md_code("`x") == "`` `x ``"
+    assert md_code(" x ") == "`  x  `"
+    assert md_code("a|b") == "`a|b`" and md_code("a|b", table=True) == "`a\\|b`"
+    with pytest.raises(ValueError):
+        md_code("")
