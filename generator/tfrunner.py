@@ -24,7 +24,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -154,14 +154,6 @@ class StateInfo:
 
     serial: int | None
     lineage: str | None
-
-
-@dataclass(frozen=True)
-class ApplyResult:
-    """A finished apply and the root outputs after it."""
-
-    command: CommandResult
-    outputs: dict[str, OutputValue] = field(default_factory=dict)
 
 
 def _message_of(event: Mapping[str, Any]) -> str:
