@@ -26,7 +26,7 @@ from typing import Any
 from generator import plan_policy, plan_summary
 from generator.client_repo import STATE_DIR, ClientRepo
 from generator.errors import ExitCode, RepoError
-from generator.tfrunner import DEFAULT_TIMEOUT_S, Progress, StateInfo, Terraform
+from generator.tfrunner import DEFAULT_TIMEOUT_S, PlanOptions, Progress, StateInfo, Terraform
 from generator.workspace import OVERRIDE_FILE, Workspace, offline_workspace
 
 PLAN_FILE = "tfplan"
@@ -215,7 +215,7 @@ def run_plan(
             shutil.rmtree(out_dir)
         out_dir.mkdir(parents=True)
         plan_file = out_dir / PLAN_FILE
-        result = tf.plan(plan_file, replace=list(request.replace))
+        result = tf.plan(plan_file, PlanOptions(replace=request.replace))
 
     summary = plan_summary.summarize(result.plan_json)
     policy = plan_policy.evaluate(

@@ -24,7 +24,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ __all__ = [
     "CommandResult",
     "Diagnostic",
     "OutputValue",
+    "PlanOptions",
     "PlanResult",
     "StateInfo",
     "Terraform",
@@ -146,6 +147,31 @@ class PlanResult:
     has_changes: bool
     plan_json: dict[str, Any]
     command: CommandResult
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """How to plan: `replace` forces replacement of these addresses (`-replace=ADDR`)."""
+
+    variables: Mapping[str, str] = field(default_factory=dict)
+    var_files: Sequence[Path] = ()
+    refresh: bool = True
+    replace: Sequence[str] = ()
+    lock: bool = True
+    parallelism: int | None = None
+
+    def args(self, out: Path) -> list[str]:
+        args = ["plan", "-input=false", "-no-color", "-json", "-detailed-exitcode", f"-out={out}"]
+        if not self.refresh:
+            args.append("-refresh=false")
+        if not self.lock:
+            args.append("-lock=false")
+        if self.parallelism is not None:
+            args.append(f"-parallelism={self.parallelism}")
+        args += [f"-replace={address}" for address in self.replace]
+        args += [f"-var-file={vf}" for vf in self.var_files]
+        args += [f"-var={key}={value}" for key, value in self.variables.items()]
+        return args
 
 
 @dataclass(frozen=True)
@@ -413,50 +439,15 @@ class Terraform:
             raise TerraformError("validate", result)
         return list(result.diagnostics)
 
-    def plan_args(
-        self,
-        out: Path,
-        *,
-        variables: Mapping[str, str] | None = None,
-        var_files: Sequence[Path] = (),
-        refresh: bool = True,
-        replace: Sequence[str] = (),
-        lock: bool = True,
-        parallelism: int | None = None,
-    ) -> list[str]:
-        args = ["plan", "-input=false", "-no-color", "-json", "-detailed-exitcode", f"-out={out}"]
-        if not refresh:
-            args.append("-refresh=false")
-        if not lock:
-            args.append("-lock=false")
-        if parallelism is not None:
-            args.append(f"-parallelism={parallelism}")
-        args += [f"-replace={address}" for address in replace]
-        args += [f"-var-file={vf}" for vf in var_files]
-        args += [f"-var={key}={value}" for key, value in (variables or {}).items()]
-        return args
-
     def plan(
-        self,
-        out: Path,
-        *,
-        variables: Mapping[str, str] | None = None,
-        var_files: Sequence[Path] = (),
-        refresh: bool = True,
-        replace: Sequence[str] = (),
-        lock: bool = True,
-        parallelism: int | None = None,
-        check: bool = True,
+        self, out: Path, options: PlanOptions | None = None, *, check: bool = True
     ) -> PlanResult:
-        """`plan -out=OUT -detailed-exitcode -json`, then `show -json OUT`. `replace` forces
-        replacement of these resource addresses (`-replace=ADDR`). With `check=False` a failed
-        plan returns a PlanResult whose `plan_json` is empty and whose `command` says why."""
+        """`plan -out=OUT -detailed-exitcode -json`, then `show -json OUT`. With `check=False` a
+        failed plan returns a PlanResult whose `plan_json` is empty and whose `command` says
+        why."""
         out = Path(out).resolve()
         out.parent.mkdir(parents=True, exist_ok=True)
-        args = self.plan_args(
-            out, variables=variables, var_files=var_files, refresh=refresh, replace=replace,
-            lock=lock, parallelism=parallelism,
-        )
+        args = (options or PlanOptions()).args(out)
         result = self.run("plan", args, json_ui=True, ok_codes=(0, 2), check=check)
         if result.returncode not in (0, 2):
             return PlanResult(plan_file=out, has_changes=False, plan_json={}, command=result)

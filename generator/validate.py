@@ -23,13 +23,13 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from generator import plan_summary
 from generator.errors import TerraformError, ValidateError
-from generator.tfrunner import CommandResult, Diagnostic, Terraform
+from generator.tfrunner import CommandResult, Diagnostic, PlanOptions, Terraform
 from generator.versions import MIN_TERRAFORM
 from generator.workspace import Workspace, offline_workspace, root_modules
 
@@ -41,12 +41,14 @@ TF_STAGES = frozenset({"init", "validate", "plan", "test"})
 ROOT_STEPS = ("init", "validate", "plan", "test")
 MODULE_STEPS = ("init", "test")  # modules with terraform tests
 TF_TIMEOUT_S = 300.0  # each terraform command of validate (offline: seconds, not minutes)
-PLAN_PARALLELISM = 32  # the stand-ins answer at once: latency, not load, limits a walk
+# no refresh (nothing to read back offline), no lock (a scratch state of its own), and 32 at a
+# time: the stand-ins answer at once, so latency, not load, limits terraform's walk
+OFFLINE_PLAN = PlanOptions(refresh=False, lock=False, parallelism=32)
 TOP_TYPES = 6  # resource types listed per root in the summary table
 # the bootstrap root creates its Cloud Build triggers only once the GitHub App is installed; so
 # that the Cloud Build check sees them on every render, a repo without the answer is planned a
 # second time as if it were installed (a failure there is a failure of the second apply)
-CONNECTED_VARS = {"github_app_installation_id": "1"}
+CONNECTED_PLAN = replace(OFFLINE_PLAN, variables={"github_app_installation_id": "1"})
 
 Progress = Callable[[str], None]
 
@@ -293,15 +295,13 @@ class ModuleChecker:
 
     def plan(self, tf: Terraform, res: RootResult, module: Path) -> bool:
         out = self.space.repo.parent / "plans" / (res.root.replace("/", "_") + ".tfplan")
-        planned = tf.plan(out, refresh=False, lock=False, parallelism=PLAN_PARALLELISM,
-                          check=False)
+        planned = tf.plan(out, OFFLINE_PLAN, check=False)
         ok = self.record(res, "plan", planned.command)
         if ok:
             res.summary = plan_summary.summarize(planned.plan_json)
             res.plan_json = planned.plan_json
         if ok and self.want_triggers and _needs_connected_plan(module, planned.plan_json):
-            connected = tf.plan(out, refresh=False, lock=False, parallelism=PLAN_PARALLELISM,
-                                variables=CONNECTED_VARS, check=False)
+            connected = tf.plan(out, CONNECTED_PLAN, check=False)
             if self.record(res, "plan", connected.command):
                 res.plan_json = connected.plan_json  # the triggers the Cloud Build check needs
         return ok

@@ -17,7 +17,7 @@ import pytest
 
 from generator.offline import offline_providers
 from generator.plan_summary import iter_changes
-from generator.tfrunner import Terraform
+from generator.tfrunner import PlanOptions, Terraform
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -300,7 +300,7 @@ def test_readme_example_plans_offline(
     tf = Terraform(root, env=offline_env, isolated=True)
     assert tf.fmt_check() == [], "the example is not `terraform fmt` formatted"
     tf.init(backend=False)
-    plan = tf.plan(root / "example.tfplan", refresh=False, lock=False).plan_json
+    plan = tf.plan(root / "example.tfplan", PlanOptions(refresh=False, lock=False)).plan_json
 
     expected = {key: int(example.expected[key]) for key in ("modules", "resources")}
     counts = planned_counts(plan)
