@@ -150,7 +150,7 @@ def check_environment(env: dict[str, str]) -> str | None:
     return cert or None
 
 
-def _raw(fn: Callable[[bytes, Any], bytes]) -> grpc.RpcMethodHandler:
+def _raw(fn: Callable[[bytes, Any], bytes]) -> grpc.RpcMethodHandler[bytes, bytes]:
     return grpc.unary_unary_rpc_method_handler(
         fn, request_deserializer=None, response_serializer=None
     )
