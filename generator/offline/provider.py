@@ -270,7 +270,9 @@ class StandInProvider(pb_grpc.ProviderServicer):
         return block
 
     # -- information
-    def GetMetadata(self, request: Any, context: Any) -> pb.GetMetadata.Response:
+    def GetMetadata(
+        self, request: pb.GetMetadata.Request, context: grpc.ServicerContext
+    ) -> pb.GetMetadata.Response:
         resp = pb.GetMetadata.Response(
             server_capabilities=pb.ServerCapabilities(get_provider_schema_optional=True)
         )
@@ -286,13 +288,19 @@ class StandInProvider(pb_grpc.ProviderServicer):
                 resp.resources.append(pb.GetMetadata.ResourceMetadata(type_name=type_name))
         return resp
 
-    def GetProviderSchema(self, request: Any, context: Any) -> pb.GetProviderSchema.Response:
+    def GetProviderSchema(
+        self, request: pb.GetProviderSchema.Request, context: grpc.ServicerContext
+    ) -> pb.GetProviderSchema.Response:
         return pb.GetProviderSchema.Response.FromString(schema.schema_response_bytes(self.ps.name))
 
-    def GetFunctions(self, request: Any, context: Any) -> pb.GetFunctions.Response:
+    def GetFunctions(
+        self, request: pb.GetFunctions.Request, context: grpc.ServicerContext
+    ) -> pb.GetFunctions.Response:
         return pb.GetFunctions.Response()
 
-    def CallFunction(self, request: Any, context: Any) -> pb.CallFunction.Response:
+    def CallFunction(
+        self, request: pb.CallFunction.Request, context: grpc.ServicerContext
+    ) -> pb.CallFunction.Response:
         return pb.CallFunction.Response(
             error=pb.FunctionError(
                 text=f"the offline stand-in for {self.ps.source} has no provider functions"
@@ -300,28 +308,38 @@ class StandInProvider(pb_grpc.ProviderServicer):
         )
 
     # -- validation
-    def ValidateProviderConfig(self, request: Any, context: Any) -> Any:
+    def ValidateProviderConfig(
+        self, request: pb.ValidateProviderConfig.Request, context: grpc.ServicerContext
+    ) -> pb.ValidateProviderConfig.Response:
         return pb.ValidateProviderConfig.Response()
 
-    def ValidateResourceConfig(self, request: Any, context: Any) -> Any:
+    def ValidateResourceConfig(
+        self, request: pb.ValidateResourceConfig.Request, context: grpc.ServicerContext
+    ) -> pb.ValidateResourceConfig.Response:
         block = self._block("resource", request.type_name, context)
         config = _undyn(request.config, schema.implied_type(block))
         diags = [p.message() for p in validate_config(block, config)]
         return pb.ValidateResourceConfig.Response(diagnostics=diags)
 
-    def ValidateDataResourceConfig(self, request: Any, context: Any) -> Any:
+    def ValidateDataResourceConfig(
+        self, request: pb.ValidateDataResourceConfig.Request, context: grpc.ServicerContext
+    ) -> pb.ValidateDataResourceConfig.Response:
         block = self._block("data", request.type_name, context)
         config = _undyn(request.config, schema.implied_type(block))
         diags = [p.message() for p in validate_config(block, config)]
         return pb.ValidateDataResourceConfig.Response(diagnostics=diags)
 
-    def ValidateEphemeralResourceConfig(self, request: Any, context: Any) -> Any:
+    def ValidateEphemeralResourceConfig(
+        self, request: pb.ValidateEphemeralResourceConfig.Request, context: grpc.ServicerContext
+    ) -> pb.ValidateEphemeralResourceConfig.Response:
         block = self._block("ephemeral", request.type_name, context)
         config = _undyn(request.config, schema.implied_type(block))
         diags = [p.message() for p in validate_config(block, config)]
         return pb.ValidateEphemeralResourceConfig.Response(diagnostics=diags)
 
-    def ConfigureProvider(self, request: Any, context: Any) -> Any:
+    def ConfigureProvider(
+        self, request: pb.ConfigureProvider.Request, context: grpc.ServicerContext
+    ) -> pb.ConfigureProvider.Response:
         config = _undyn(request.config, schema.implied_type(self.ps.provider))
         if isinstance(config, dict):
             for key in ("project", "region", "zone"):
@@ -330,19 +348,25 @@ class StandInProvider(pb_grpc.ProviderServicer):
         return pb.ConfigureProvider.Response()
 
     # -- managed resources
-    def UpgradeResourceState(self, request: Any, context: Any) -> Any:
+    def UpgradeResourceState(
+        self, request: pb.UpgradeResourceState.Request, context: grpc.ServicerContext
+    ) -> pb.UpgradeResourceState.Response:
         block = self._block("resource", request.type_name, context)
         ty = schema.implied_type(block)
         raw = request.raw_state
         value = codec.conform(json.loads(raw.json), ty) if raw.json else None
         return pb.UpgradeResourceState.Response(upgraded_state=_dyn(value))
 
-    def ReadResource(self, request: Any, context: Any) -> Any:
+    def ReadResource(
+        self, request: pb.ReadResource.Request, context: grpc.ServicerContext
+    ) -> pb.ReadResource.Response:
         return pb.ReadResource.Response(
             new_state=request.current_state, private=getattr(request, "private", b"")
         )
 
-    def PlanResourceChange(self, request: Any, context: Any) -> Any:
+    def PlanResourceChange(
+        self, request: pb.PlanResourceChange.Request, context: grpc.ServicerContext
+    ) -> pb.PlanResourceChange.Response:
         block = self._block("resource", request.type_name, context)
         ty = schema.implied_type(block)
         proposed = _undyn(request.proposed_new_state, ty)
@@ -352,7 +376,9 @@ class StandInProvider(pb_grpc.ProviderServicer):
             planned_state=_dyn(planned), planned_private=request.prior_private
         )
 
-    def ApplyResourceChange(self, request: Any, context: Any) -> Any:
+    def ApplyResourceChange(
+        self, request: pb.ApplyResourceChange.Request, context: grpc.ServicerContext
+    ) -> pb.ApplyResourceChange.Response:
         block = self._block("resource", request.type_name, context)
         ty = schema.implied_type(block)
         planned = _undyn(request.planned_state, ty)
@@ -362,7 +388,9 @@ class StandInProvider(pb_grpc.ProviderServicer):
             new_state=_dyn(new_state), private=request.planned_private
         )
 
-    def ImportResourceState(self, request: Any, context: Any) -> Any:
+    def ImportResourceState(
+        self, request: pb.ImportResourceState.Request, context: grpc.ServicerContext
+    ) -> pb.ImportResourceState.Response:
         block = self._block("resource", request.type_name, context)
         ty = schema.implied_type(block)
         state = codec.conform({"id": request.id}, ty)
@@ -374,14 +402,18 @@ class StandInProvider(pb_grpc.ProviderServicer):
             ]
         )
 
-    def MoveResourceState(self, request: Any, context: Any) -> Any:
+    def MoveResourceState(
+        self, request: pb.MoveResourceState.Request, context: grpc.ServicerContext
+    ) -> pb.MoveResourceState.Response:
         problem = Problem(
             "Move not supported offline",
             f"The offline stand-in for {self.ps.source} cannot move state between types.",
         )
         return pb.MoveResourceState.Response(diagnostics=[problem.message()])
 
-    def ReadDataSource(self, request: Any, context: Any) -> Any:
+    def ReadDataSource(
+        self, request: pb.ReadDataSource.Request, context: grpc.ServicerContext
+    ) -> pb.ReadDataSource.Response:
         block = self._block("data", request.type_name, context)
         ty = schema.implied_type(block)
         config = _undyn(request.config, ty)
@@ -389,20 +421,28 @@ class StandInProvider(pb_grpc.ProviderServicer):
         return pb.ReadDataSource.Response(state=_dyn(read_data(block, config, faker)))
 
     # -- ephemeral resources
-    def OpenEphemeralResource(self, request: Any, context: Any) -> Any:
+    def OpenEphemeralResource(
+        self, request: pb.OpenEphemeralResource.Request, context: grpc.ServicerContext
+    ) -> pb.OpenEphemeralResource.Response:
         block = self._block("ephemeral", request.type_name, context)
         ty = schema.implied_type(block)
         config = _undyn(request.config, ty)
         faker = Faker(seed_for(request.type_name, request.config.msgpack), self.defaults)
         return pb.OpenEphemeralResource.Response(result=_dyn(read_data(block, config, faker)))
 
-    def RenewEphemeralResource(self, request: Any, context: Any) -> Any:
+    def RenewEphemeralResource(
+        self, request: pb.RenewEphemeralResource.Request, context: grpc.ServicerContext
+    ) -> pb.RenewEphemeralResource.Response:
         return pb.RenewEphemeralResource.Response()
 
-    def CloseEphemeralResource(self, request: Any, context: Any) -> Any:
+    def CloseEphemeralResource(
+        self, request: pb.CloseEphemeralResource.Request, context: grpc.ServicerContext
+    ) -> pb.CloseEphemeralResource.Response:
         return pb.CloseEphemeralResource.Response()
 
-    def StopProvider(self, request: Any, context: Any) -> Any:
+    def StopProvider(
+        self, request: pb.StopProvider.Request, context: grpc.ServicerContext
+    ) -> pb.StopProvider.Response:
         return pb.StopProvider.Response()
 
 
