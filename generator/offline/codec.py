@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 import msgpack
@@ -65,56 +66,105 @@ def conform(value: Any, ty: CtyType) -> Any:
     if value is None or is_unknown(value):
         return value
     if ty == "dynamic":
-        if isinstance(value, list) and len(value) == 2 and isinstance(value[0], bytes):
-            return value  # already [type, value]
-        return dynamic(infer_type(value), value)
+        return _conform_dynamic(value)
     if isinstance(ty, str):
         return _conform_primitive(value, ty)
     kind = ty[0]
-    if kind in ("list", "set"):
-        if not isinstance(value, list):
-            raise CodecError(f"expected a {kind}, got {type(value).__name__}")
-        return [conform(v, ty[1]) for v in value]
-    if kind == "map":
-        if not isinstance(value, dict):
-            raise CodecError(f"expected a map, got {type(value).__name__}")
-        return {str(k): conform(v, ty[1]) for k, v in value.items()}
-    if kind == "object":
-        if not isinstance(value, dict):
-            raise CodecError(f"expected an object, got {type(value).__name__}")
-        return {name: conform(value.get(name), at) for name, at in ty[1].items()}
-    if kind == "tuple":
-        if not isinstance(value, list) or len(value) != len(ty[1]):
-            raise CodecError("tuple length mismatch")
-        return [conform(v, t) for v, t in zip(value, ty[1], strict=True)]
-    raise CodecError(f"unsupported type {ty!r}")
+    shape = _COLLECTIONS.get(kind) if isinstance(kind, str) else None
+    if shape is None:
+        raise CodecError(f"unsupported type {ty!r}")
+    return shape(value, ty)
+
+
+def _conform_dynamic(value: Any) -> Any:
+    if isinstance(value, list) and len(value) == 2 and isinstance(value[0], bytes):
+        return value  # already [type, value]
+    return dynamic(infer_type(value), value)
+
+
+def _conform_sequence(value: Any, ty: list[Any]) -> list[Any]:
+    """`["list", T]` or `["set", T]`: both travel as an array."""
+    if not isinstance(value, list):
+        raise CodecError(f"expected a {ty[0]}, got {type(value).__name__}")
+    return [conform(v, ty[1]) for v in value]
+
+
+def _conform_map(value: Any, ty: list[Any]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise CodecError(f"expected a map, got {type(value).__name__}")
+    return {str(k): conform(v, ty[1]) for k, v in value.items()}
+
+
+def _conform_object(value: Any, ty: list[Any]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise CodecError(f"expected an object, got {type(value).__name__}")
+    return {name: conform(value.get(name), at) for name, at in ty[1].items()}
+
+
+def _conform_tuple(value: Any, ty: list[Any]) -> list[Any]:
+    if not isinstance(value, list) or len(value) != len(ty[1]):
+        raise CodecError("tuple length mismatch")
+    return [conform(v, t) for v, t in zip(value, ty[1], strict=True)]
+
+
+_COLLECTIONS: dict[str, Callable[[Any, list[Any]], Any]] = {
+    "list": _conform_sequence,
+    "set": _conform_sequence,
+    "map": _conform_map,
+    "object": _conform_object,
+    "tuple": _conform_tuple,
+}
 
 
 def _conform_primitive(value: Any, ty: str) -> Any:
-    if ty == "string":
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if isinstance(value, int | float):
-            return _number_text(value)
-        if isinstance(value, str):
-            return value
-    elif ty == "number":
-        if isinstance(value, bool):
-            raise CodecError("expected a number, got a bool")
-        if isinstance(value, int | float):
-            return value
-        if isinstance(value, str):
-            try:
-                f = float(value)
-            except ValueError as exc:
-                raise CodecError(f"expected a number, got {value!r}") from exc
-            return int(f) if f.is_integer() and "." not in value and "e" not in value else f
-    elif ty == "bool":
-        if isinstance(value, bool):
-            return value
-        if value in ("true", "false"):
-            return value == "true"
-    raise CodecError(f"expected {ty}, got {value!r}")
+    to_primitive = _PRIMITIVES.get(ty)
+    if to_primitive is None:
+        raise CodecError(f"expected {ty}, got {value!r}")
+    return to_primitive(value)
+
+
+def _to_string(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return _number_text(value)
+    if isinstance(value, str):
+        return value
+    raise CodecError(f"expected string, got {value!r}")
+
+
+def _to_number(value: Any) -> int | float:
+    if isinstance(value, bool):
+        raise CodecError("expected a number, got a bool")
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str):
+        return _parse_number(value)
+    raise CodecError(f"expected number, got {value!r}")
+
+
+def _parse_number(text: str) -> int | float:
+    """A decimal string as a number: an int when it is written as one, else a float."""
+    try:
+        f = float(text)
+    except ValueError as exc:
+        raise CodecError(f"expected a number, got {text!r}") from exc
+    return int(f) if f.is_integer() and "." not in text and "e" not in text else f
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "false"):
+        return bool(value == "true")
+    raise CodecError(f"expected bool, got {value!r}")
+
+
+_PRIMITIVES: dict[str, Callable[[Any], Any]] = {
+    "string": _to_string,
+    "number": _to_number,
+    "bool": _to_bool,
+}
 
 
 def _number_text(value: int | float) -> str:
