@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,6 +124,10 @@ def _state_bucket_match(before: Mapping[str, Any] | None, state_bucket: str | No
     return state_bucket in (before.get("name"), before.get("bucket"))
 
 
+_DESTROYS = frozenset({"delete", "replace"})
+_GRANTS = frozenset({"create", "update", "replace"})
+
+
 def evaluate(
     plan: Mapping[str, Any],
     *,
@@ -135,72 +139,99 @@ def evaluate(
     allowances = {a.strip() for a in allow_destroy if a.strip()}
     used: set[str] = set()
     result = PolicyResult()
-    for rc in plan.get("resource_changes") or ():
-        if rc.get("mode", "managed") != "managed":
-            continue
+    for rc in _managed_changes(plan):
         change = rc.get("change") or {}
         kind = classify(change.get("actions", ()))
         rtype = str(rc["type"])
         address = str(rc["address"])
-        if kind in ("delete", "replace"):
-            before = change.get("before")
-            is_state_bucket = rtype in BUCKET_TYPES and _state_bucket_match(before, state_bucket)
-            if rtype in protected_types or is_state_bucket:
-                matched = _address_forms(rc) & allowances
-                used |= matched
-                what = "the Terraform state bucket" if is_state_bucket else f"protected {rtype}"
-                result.violations.append(
-                    Violation(
-                        rule="state-bucket-destroy" if is_state_bucket else "protected-destroy",
-                        address=address,
-                        message=(
-                            f"plan would {kind} {what} {address}"
-                            + (
-                                f" (allowed by --allow-destroy {sorted(matched)[0]})"
-                                if matched
-                                else f"; rerun with --allow-destroy {_shell_word(address)} "
-                                "if that is intended"
-                            )
-                        ),
-                        allowed=bool(matched),
-                    )
-                )
-        if kind in ("create", "update", "replace") and _is_iam(rtype):
-            after = change.get("after") or {}
-            unknown = change.get("after_unknown") or {}
-            # an unknown member comes from a resource attribute (e.g. a new service account's
-            # email), never a literal allUsers/allAuthenticatedUsers: only roles are worth a word
-            for key in ("role", "policy_data"):
-                if unknown.get(key) is True:
-                    result.warnings.append(
-                        f"{address}: {key} is unknown until apply; the gate cannot check it"
-                    )
-            for role, members in _grants(after):
-                if role in PRIMITIVE_ROLES:
-                    result.violations.append(
-                        Violation(
-                            rule="primitive-role",
-                            address=address,
-                            message=(
-                                f"{address} grants primitive role {role}; grant a predefined "
-                                "or custom role with only the permissions needed"
-                            ),
-                        )
-                    )
-                for member in members:
-                    if member in PUBLIC_MEMBERS:
-                        result.violations.append(
-                            Violation(
-                                rule="public-member",
-                                address=address,
-                                message=(
-                                    f"{address} grants {role or 'a role'} to {member}; "
-                                    "public access is never allowed"
-                                ),
-                            )
-                        )
+        protection = _protection(rtype, change.get("before"), protected_types, state_bucket)
+        if kind in _DESTROYS and protection is not None:
+            matched = _address_forms(rc) & allowances
+            used |= matched
+            result.violations.append(_destroy_violation(address, kind, protection, matched))
+        if kind in _GRANTS and _is_iam(rtype):
+            result.warnings += _unknown_warnings(address, change.get("after_unknown") or {})
+            result.violations += _grant_violations(address, _grants(change.get("after") or {}))
     result.unused_allowances = sorted(allowances - used)
     return result
+
+
+def _managed_changes(plan: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    """The plan's resource changes, data sources left out."""
+    for rc in plan.get("resource_changes") or ():
+        if rc.get("mode", "managed") == "managed":
+            yield rc
+
+
+def _protection(
+    rtype: str,
+    before: Mapping[str, Any] | None,
+    protected_types: Collection[str],
+    state_bucket: str | None,
+) -> tuple[str, str] | None:
+    """(rule, what) when destroying this resource needs --allow-destroy, else None."""
+    if rtype in BUCKET_TYPES and _state_bucket_match(before, state_bucket):
+        return "state-bucket-destroy", "the Terraform state bucket"
+    if rtype in protected_types:
+        return "protected-destroy", f"protected {rtype}"
+    return None
+
+
+def _destroy_violation(
+    address: str, kind: str, protection: tuple[str, str], matched: set[str]
+) -> Violation:
+    rule, what = protection
+    if matched:
+        remedy = f" (allowed by --allow-destroy {sorted(matched)[0]})"
+    else:
+        remedy = f"; rerun with --allow-destroy {_shell_word(address)} if that is intended"
+    return Violation(
+        rule=rule,
+        address=address,
+        message=f"plan would {kind} {what} {address}{remedy}",
+        allowed=bool(matched),
+    )
+
+
+def _unknown_warnings(address: str, after_unknown: Mapping[str, Any]) -> list[str]:
+    # an unknown member comes from a resource attribute (e.g. a new service account's
+    # email), never a literal allUsers/allAuthenticatedUsers: only roles are worth a word
+    return [
+        f"{address}: {key} is unknown until apply; the gate cannot check it"
+        for key in ("role", "policy_data")
+        if after_unknown.get(key) is True
+    ]
+
+
+def _grant_violations(
+    address: str, grants: Iterable[tuple[str | None, list[str]]]
+) -> list[Violation]:
+    violations: list[Violation] = []
+    for role, members in grants:
+        if role in PRIMITIVE_ROLES:
+            violations.append(
+                Violation(
+                    rule="primitive-role",
+                    address=address,
+                    message=(
+                        f"{address} grants primitive role {role}; grant a predefined "
+                        "or custom role with only the permissions needed"
+                    ),
+                )
+            )
+        violations += [
+            Violation(
+                rule="public-member",
+                address=address,
+                message=(
+                    f"{address} grants {role or 'a role'} to {member}; "
+                    "public access is never allowed"
+                ),
+            )
+            for member in members
+            if member in PUBLIC_MEMBERS
+        ]
+    return violations
 
 
 def render(result: PolicyResult) -> str:
