@@ -5,7 +5,7 @@ Pure functions over the plan JSON document (format_version 1.x); no terraform, n
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -100,12 +100,18 @@ class PlanSummary:
         }
 
 
+def managed_changes(plan: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    """The plan's `resource_changes` entries of managed resources (data source reads are not
+    changes)."""
+    for rc in plan.get("resource_changes") or ():
+        if rc.get("mode", "managed") == "managed":
+            yield rc
+
+
 def iter_changes(plan: Mapping[str, Any]) -> list[Change]:
     """Managed resource changes of a plan (data source reads are not changes)."""
     changes: list[Change] = []
-    for rc in plan.get("resource_changes") or ():
-        if rc.get("mode", "managed") != "managed":
-            continue
+    for rc in managed_changes(plan):
         kind = classify(rc.get("change", {}).get("actions", ()))
         changes.append(
             Change(
