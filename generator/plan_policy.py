@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator.plan_summary import classify
+from generator.plan_summary import classify, managed_changes
 
 DEFAULT_PROTECTED_TYPES: frozenset[str] = frozenset(
     {
@@ -139,7 +139,7 @@ def evaluate(
     allowances = {a.strip() for a in allow_destroy if a.strip()}
     used: set[str] = set()
     result = PolicyResult()
-    for rc in _managed_changes(plan):
+    for rc in managed_changes(plan):
         change = rc.get("change") or {}
         kind = classify(change.get("actions", ()))
         rtype = str(rc["type"])
@@ -154,13 +154,6 @@ def evaluate(
             result.violations += _grant_violations(address, _grants(change.get("after") or {}))
     result.unused_allowances = sorted(allowances - used)
     return result
-
-
-def _managed_changes(plan: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
-    """The plan's resource changes, data sources left out."""
-    for rc in plan.get("resource_changes") or ():
-        if rc.get("mode", "managed") == "managed":
-            yield rc
 
 
 def _protection(
