@@ -27,6 +27,22 @@ _LABEL_RE = re.compile(r"^[\w-]{0,63}$")
 
 SERVICE_ACCOUNT_ROLES = ("pipeline", "notebook", "ci-plan", "ci-apply")
 
+# Roles the bootstrap root grants an environment's CI accounts on its project when that project
+# exists before CI runs (adopted, or the shared one), so the first plan and apply can work; the
+# environment root's platform module leaves exactly these to the bootstrap there. Rendered into
+# both roots (ci_identities `seed_roles`, mlops_platform `ci_seed_roles`).
+CI_SEED_ROLES: dict[str, tuple[str, ...]] = {
+    "plan": (
+        "roles/browser",
+        "roles/iam.securityReviewer",
+        "roles/serviceusage.serviceUsageViewer",
+    ),
+    "apply": (
+        "roles/resourcemanager.projectIamAdmin",
+        "roles/serviceusage.serviceUsageAdmin",
+    ),
+}
+
 
 def label_value(text: str) -> str:
     """A GCP label value from free text: lowercase letters, digits, '_' and '-', <= 63 chars."""
@@ -201,6 +217,7 @@ def build_context(
         "state_kms_key_ring": f"{slug}-tfstate",
         "build_log_bucket": "cloud-build-logs",
         "labels": {"client": slug, "managed-by": "mlopsgen"},
+        "ci_seed_roles": {kind: list(roles) for kind, roles in CI_SEED_ROLES.items()},
         "environments": envs,
         "environment_names": [e["name"] for e in envs],
         "first_environment": envs[0],
@@ -263,6 +280,7 @@ def _platform_inputs(ctx: Mapping[str, Any], env: Mapping[str, Any]) -> dict[str
         "features": ctx["features"],
         "names": _platform_names(env),
         "ci_service_accounts": {"plan": emails["ci-plan"], "apply": emails["ci-apply"]},
+        "ci_seed_roles": ctx["ci_seed_roles"],
     }
 
 

@@ -4,6 +4,7 @@ roots that receive them: each is stated once (the model or one module) and print
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import hcl2
@@ -107,18 +108,32 @@ def test_platform_inputs_are_module_variables() -> None:
         assert not set(env["platform_inputs"]) & set(env["tfvars"])
 
 
-def _default(module: str, variable: str) -> Any:
-    return _variables(module)[variable]["default"]
+def _module_call(path: Path, name: str) -> dict[str, Any]:
+    for block in hcl2.loads(path.read_text())["module"]:
+        for key, body in block.items():
+            if key.strip('"') == name:
+                return dict(body)
+    raise AssertionError(f"{path} calls no module {name}")
 
 
-def _roles(value: dict[str, list[str]]) -> dict[str, set[str]]:
-    return {key: {role.strip('"') for role in roles} for key, roles in value.items()}
+def _roles(value: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {key.strip('"'): [role.strip('"') for role in roles] for key, roles in value.items()}
 
 
-def test_bootstrap_seed_roles_equal_what_the_platform_leaves_alone() -> None:
-    # ci_identities grants these on projects that exist before CI runs; mlops_platform must not
-    # manage the same grants there, so the two lists have to be the same
-    seeded = _roles(_default("ci_identities", "seed_roles"))
-    skipped = _roles(_default("mlops_platform", "ci_seed_roles"))
-    assert seeded == skipped
-    assert seeded["plan"] and seeded["apply"]
+def test_both_roots_get_the_models_seed_roles(render_repo: Any) -> None:
+    """The bootstrap grants the seed roles on projects that exist before CI runs and every
+    environment root's platform module leaves the same ones alone: one list, the model's,
+    rendered into both roots; the modules hold no copy of it."""
+    expected = {kind: list(roles) for kind, roles in model.CI_SEED_ROLES.items()}
+    assert expected["plan"] and expected["apply"]
+    for variable, module in (("seed_roles", "ci_identities"), ("ci_seed_roles", "mlops_platform")):
+        assert "default" not in _variables(module)[variable], f"{module} keeps its own {variable}"
+    for example in ("full", "minimal"):
+        repo = render_repo(load_example(example))
+        ci = _module_call(repo / "terraform" / "bootstrap" / "main.tf", "ci")
+        assert _roles(ci["seed_roles"]) == expected
+        envs = sorted((repo / "terraform" / "envs").glob("*/main.tf"))
+        assert envs
+        for main_tf in envs:
+            platform = _module_call(main_tf, "platform")
+            assert _roles(platform["ci_seed_roles"]) == expected, main_tf

@@ -55,22 +55,11 @@ variable "cicd_project_roles" {
 }
 
 variable "seed_roles" {
-  description = "Roles granted here on environment projects that exist before CI runs, so the first plan and apply can work; the environment root grants the rest. Keep equal to the mlops_platform module's ci_seed_roles."
+  description = "Roles granted here on environment projects that exist before CI runs, so the first plan and apply can work; the environment root grants the rest. Its mlops_platform call must get the same list as ci_seed_roles, or both roots manage the same grants: in a rendered repo both come from the generator's model (CI_SEED_ROLES)."
   type = object({
     plan  = set(string)
     apply = set(string)
   })
-  default = {
-    plan = [
-      "roles/browser",
-      "roles/iam.securityReviewer",
-      "roles/serviceusage.serviceUsageViewer",
-    ]
-    apply = [
-      "roles/resourcemanager.projectIamAdmin",
-      "roles/serviceusage.serviceUsageAdmin",
-    ]
-  }
   nullable = false
   validation {
     condition     = length(setintersection(setunion(var.seed_roles.plan, var.seed_roles.apply), ["roles/owner", "roles/editor", "roles/viewer"])) == 0

@@ -174,22 +174,11 @@ variable "ci_apply_roles" {
 }
 
 variable "ci_seed_roles" {
-  description = "Roles the bootstrap root already grants the CI accounts on a project that exists before CI runs (adopted or shared); this configuration leaves them alone there. Keep equal to the ci_identities module's seed_roles."
+  description = "Roles the bootstrap root already grants the CI accounts on a project that exists before CI runs (adopted or shared); this configuration leaves them alone there. Must be the list the bootstrap's ci_identities module got as seed_roles: in a rendered repo both come from the generator's model (CI_SEED_ROLES)."
   type = object({
     plan  = set(string)
     apply = set(string)
   })
-  default = {
-    plan = [
-      "roles/browser",
-      "roles/iam.securityReviewer",
-      "roles/serviceusage.serviceUsageViewer",
-    ]
-    apply = [
-      "roles/resourcemanager.projectIamAdmin",
-      "roles/serviceusage.serviceUsageAdmin",
-    ]
-  }
   nullable = false
 }
 

@@ -8,6 +8,10 @@ variables {
     dev  = { plan_account_id = "dev-ci-plan", apply_account_id = "dev-ci-apply", project_id = "acme-dev-existing", create_project = false }
     prod = { plan_account_id = "prod-ci-plan", apply_account_id = "prod-ci-apply", project_id = "acme-prod-1a2b", create_project = true }
   }
+  seed_roles = {
+    plan  = ["roles/browser", "roles/iam.securityReviewer"]
+    apply = ["roles/resourcemanager.projectIamAdmin"]
+  }
 }
 
 run "grants_follow_project_ownership" {
@@ -30,6 +34,10 @@ run "grants_follow_project_ownership" {
     error_message = "Seed roles go only to projects that exist before CI runs."
   }
   assert {
+    condition     = length(google_project_iam_member.seed) == 3
+    error_message = "Each given seed role is granted once, to the plan or the apply account of the existing project."
+  }
+  assert {
     condition     = alltrue([for g in google_project_iam_member.seed : !contains(["roles/owner", "roles/editor", "roles/viewer"], g.role)])
     error_message = "No primitive roles."
   }
@@ -45,4 +53,14 @@ run "invalid_account_id_is_refused" {
   }
 
   expect_failures = [var.environments]
+}
+
+run "primitive_seed_roles_are_refused" {
+  command = plan
+
+  variables {
+    seed_roles = { plan = ["roles/viewer"], apply = [] }
+  }
+
+  expect_failures = [var.seed_roles]
 }

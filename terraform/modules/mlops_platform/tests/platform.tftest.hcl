@@ -38,6 +38,10 @@ variables {
     apply = "prod-ci-apply@acme-cicd-1a2b.iam.gserviceaccount.com"
   }
   notification_email = "ml-team@example.com"
+  ci_seed_roles = {
+    plan  = ["roles/browser", "roles/iam.securityReviewer", "roles/serviceusage.serviceUsageViewer"]
+    apply = ["roles/resourcemanager.projectIamAdmin", "roles/serviceusage.serviceUsageAdmin"]
+  }
 }
 
 run "production_defaults" {
