@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import answers as answers_mod
+from . import versions
 from .answers import AnswersError, Problem, default_branch
 
 MODULES_DIR = "terraform/modules"
@@ -42,6 +43,31 @@ CI_SEED_ROLES: dict[str, tuple[str, ...]] = {
         "roles/serviceusage.serviceUsageAdmin",
     ),
 }
+
+
+# The providers each kind of root requires (versions.tf); their constraints are versions.py's.
+ROOT_PROVIDERS: dict[str, tuple[str, ...]] = {
+    "env": ("hashicorp/google", "hashicorp/google-beta"),
+    "bootstrap": ("hashicorp/google", "hashicorp/google-beta", "integrations/github"),
+}
+
+
+def terraform_requirements() -> dict[str, Any]:
+    """The `terraform` block settings of the roots' versions.tf, from generator/versions.py."""
+    return {
+        "min_version": versions.MIN_TERRAFORM,
+        "required_version": f">= {versions.MIN_TERRAFORM}",
+        "required_providers": {
+            root: {
+                source.split("/")[1]: {
+                    "source": source,
+                    "version": versions.PROVIDER_CONSTRAINTS[source],
+                }
+                for source in sources
+            }
+            for root, sources in ROOT_PROVIDERS.items()
+        },
+    }
 
 
 def label_value(text: str) -> str:
@@ -229,6 +255,7 @@ def build_context(
             "bootstrap": {m: source(m, 1) for m in module_names},
         },
         "orchestrators": _orchestrators_context(a),
+        "terraform": terraform_requirements(),
     }
     for env in envs:
         env["platform_inputs"] = _platform_inputs(ctx, env)

@@ -9,7 +9,7 @@ from typing import Any
 
 import hcl2
 
-from generator import model
+from generator import model, versions
 
 from .conftest import ROOT, load_example
 
@@ -137,3 +137,50 @@ def test_both_roots_get_the_models_seed_roles(render_repo: Any) -> None:
         for main_tf in envs:
             platform = _module_call(main_tf, "platform")
             assert _roles(platform["ci_seed_roles"]) == expected, main_tf
+
+
+def _terraform_block(path: Path) -> tuple[str, dict[str, dict[str, str]]]:
+    (block,) = hcl2.loads(path.read_text())["terraform"]
+    providers: dict[str, dict[str, str]] = {}
+    for entry in block.get("required_providers", []):
+        for name, spec in entry.items():
+            if not name.startswith("__"):
+                providers[name.strip('"')] = {k: str(v).strip('"') for k, v in spec.items()}
+    return str(block["required_version"]).strip('"'), providers
+
+
+def _check_versions(path: Path) -> set[str]:
+    """versions.tf states generator/versions.py's constraints; returns its provider sources."""
+    required, providers = _terraform_block(path)
+    assert required == f">= {versions.MIN_TERRAFORM}", path
+    for name, spec in providers.items():
+        assert spec["source"].split("/")[1] == name, path
+        assert spec["version"] == versions.PROVIDER_CONSTRAINTS[spec["source"]], (path, name)
+    return {spec["source"] for spec in providers.values()}
+
+
+def test_every_module_requires_the_versions_of_versions_py() -> None:
+    """Modules are vendored byte for byte (no templating), so each versions.tf repeats the
+    constraints; this keeps them equal to generator/versions.py."""
+    files = sorted(MODULES.glob("*/versions.tf"))
+    assert len(files) == len(list(MODULES.glob("*/main.tf")))
+    for path in files:
+        assert _check_versions(path), path
+
+
+def test_roots_print_the_versions_of_versions_py(render_repo: Any) -> None:
+    repo = render_repo(load_example("full"))
+    roots = {"bootstrap": [repo / "terraform" / "bootstrap" / "versions.tf"],
+             "env": sorted((repo / "terraform" / "envs").glob("*/versions.tf"))}
+    assert roots["env"]
+    for kind, paths in roots.items():
+        for path in paths:
+            assert _check_versions(path) == set(model.ROOT_PROVIDERS[kind]), path
+
+
+def test_cloud_build_runs_a_supported_terraform() -> None:
+    configs = "".join(p.read_text() for p in (ROOT / "templates" / "cloudbuild").glob("*"))
+    images = re.findall(r"hashicorp/terraform:([0-9.]+)", configs)
+    assert images
+    for tag in images:
+        assert versions.version_tuple(tag) >= versions.version_tuple(versions.MIN_TERRAFORM), tag
