@@ -13,7 +13,7 @@ AIRFLOW ?= .venv-airflow
 DEMO   ?= demo
 PYTEST_ARGS ?= -n 2
 
-.PHONY: demo test docs install install-test clean
+.PHONY: demo test test-fast lint docs install install-test clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,16 @@ install-test:
 test: install-test
 	PATH="$(CURDIR)/$(TOOLS)/shims:$$PATH" MLOPSGEN_ML_PYTHON="$(CURDIR)/$(ML)/bin/python" \
 	  MLOPSGEN_AIRFLOW_PYTHON="$(CURDIR)/$(AIRFLOW)/bin/python" $(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+# the fast lane while working: unit tests only (no terraform, no renders of many variants, no ML
+# or Airflow venvs); CI runs `make test`
+test-fast: $(VENV)/.test-installed
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS) -m "not terraform and not slow and not ml and not airflow"
+
+# the static checks test_quality.py runs: ruff (complexity bound included) and mypy --strict
+lint: $(VENV)/.test-installed
+	$(VENV)/bin/ruff check generator tests tools benchmarks
+	$(VENV)/bin/mypy
 
 # regenerate the reference part of terraform/modules/*/README.md (the tests run it with --check)
 docs: install

@@ -536,38 +536,46 @@ class Builder:
         n = NEWCLS_RE.search(seg)
         # whichever construct comes first after the comment belongs to this attribute
         if g and (not n or g.start() < n.start()):
-            if g.group(2) != name:
-                raise SchemaError(f"{where}: getter reads {g.group(2)!r}")
-            kind = g.group(1)
-            if kind not in GETTER_TYPES:
-                raise SchemaError(f"{where}: unsupported getter get{kind}Attribute")
-            t = GETTER_TYPES[kind]
-            if kind == "List" and "Fn.tolist(this.getListAttribute" in seg[: g.end()]:
-                return ["set", "string"]
-            return t
+            return self._getter_type(g, seg, name, where)
         if n:
-            if n.group(2) != name:
-                raise SchemaError(f"{where}: nested class reads {n.group(2)!r}")
-            cname = n.group(1)
-            if not cname.startswith(("cdktn.", "cdktf.")):
-                cname = cname.split(".")[-1]  # index_1.FooList (classes split into index-structs)
-            cname = cname.replace("cdktf.", "cdktn.")
-            if cname in MAP_CLASSES:
-                return MAP_CLASSES[cname]
-            if cname.endswith("List"):
-                elem_name = cname[: -len("List")] + "OutputReference"
-                elem = self.mod.classes.get(elem_name)
-                if elem is None:
-                    raise SchemaError(f"{where}: class {elem_name} not found")
-                coll = "set" if n.group(3) == "true" else "list"
-                return [coll, self.object_type(elem, where)]
-            if cname.endswith("OutputReference"):
-                elem = self.mod.classes.get(cname)
-                if elem is None:
-                    raise SchemaError(f"{where}: class {cname} not found")
-                return self.object_type(elem, where)
-            raise SchemaError(f"{where}: unsupported attribute class {cname}")
+            return self._class_type(n, name, where)
         raise SchemaError(f"{where}: no getter found for computed attribute")
+
+    @staticmethod
+    def _getter_type(g: re.Match[str], seg: str, name: str, where: str) -> Any:
+        """An attribute read by a `get<Kind>Attribute` getter."""
+        if g.group(2) != name:
+            raise SchemaError(f"{where}: getter reads {g.group(2)!r}")
+        kind = g.group(1)
+        if kind not in GETTER_TYPES:
+            raise SchemaError(f"{where}: unsupported getter get{kind}Attribute")
+        if kind == "List" and "Fn.tolist(this.getListAttribute" in seg[: g.end()]:
+            return ["set", "string"]
+        return GETTER_TYPES[kind]
+
+    def _class_type(self, n: re.Match[str], name: str, where: str) -> Any:
+        """An attribute read through a nested class (a map, a list/set or one object)."""
+        if n.group(2) != name:
+            raise SchemaError(f"{where}: nested class reads {n.group(2)!r}")
+        cname = n.group(1)
+        if not cname.startswith(("cdktn.", "cdktf.")):
+            cname = cname.split(".")[-1]  # index_1.FooList (classes split into index-structs)
+        cname = cname.replace("cdktf.", "cdktn.")
+        if cname in MAP_CLASSES:
+            return MAP_CLASSES[cname]
+        if cname.endswith("List"):
+            coll = "set" if n.group(3) == "true" else "list"
+            return [coll, self.object_type(self._class(cname[: -len("List")] + "OutputReference",
+                                                       where), where)]
+        if cname.endswith("OutputReference"):
+            return self.object_type(self._class(cname, where), where)
+        raise SchemaError(f"{where}: unsupported attribute class {cname}")
+
+    def _class(self, name: str, where: str) -> ClassInfo:
+        found = self.mod.classes.get(name)
+        if found is None:
+            raise SchemaError(f"{where}: class {name} not found")
+        return found
 
     def object_type(self, cls: ClassInfo, where: str) -> list[Any]:
         attrs = {
