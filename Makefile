@@ -54,10 +54,11 @@ test: install-test
 	PATH="$(CURDIR)/$(TOOLS)/shims:$$PATH" MLOPSGEN_ML_PYTHON="$(CURDIR)/$(ML)/bin/python" \
 	  MLOPSGEN_AIRFLOW_PYTHON="$(CURDIR)/$(AIRFLOW)/bin/python" $(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
-# the fast lane while working: unit tests only (no terraform, no renders of many variants, no ML
-# or Airflow venvs); CI runs `make test`
+# the fast lane while working: no terraform, no many-variant renders, no update chains, no ML or
+# Airflow venvs (CI runs `make test`, which runs everything)
 test-fast: $(VENV)/.test-installed
-	$(VENV)/bin/python -m pytest $(PYTEST_ARGS) -m "not terraform and not slow and not ml and not airflow"
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS) \
+	  -m "not terraform and not slow and not upgrade and not ml and not airflow"
 
 # the static checks test_quality.py runs: ruff (complexity bound included) and mypy --strict
 lint: $(VENV)/.test-installed

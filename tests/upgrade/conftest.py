@@ -10,6 +10,15 @@ import yaml
 
 from tests.upgrade import builder
 
+_HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test here runs copier over template release chains: `make test-fast` skips them."""
+    for item in items:
+        if Path(str(item.fspath)).resolve().is_relative_to(_HERE):
+            item.add_marker(pytest.mark.upgrade)
+
 
 @pytest.fixture(scope="session")
 def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
