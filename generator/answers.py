@@ -316,6 +316,29 @@ def _cron_value(text: str, low: int, high: int, names: tuple[str, ...]) -> int |
     return value if low <= value <= high else None
 
 
+def _cron_atom_problem(
+    text: str, atom: str, rule: tuple[str, int, int, tuple[str, ...]]
+) -> str | None:
+    """Why one comma-separated part `atom` of the cron field `text` is not valid, or None."""
+    name, low, high, names = rule
+    match = _CRON_ATOM_RE.match(atom)
+    if not match:
+        return f"{name} field {text!r}: {atom!r} is not *, a value, a range or a step"
+    base, step = match.group(1), match.group(2)
+    if base != "*":
+        parsed = [_cron_value(part, low, high, names) for part in base.split("-")]
+        bounds = [b for b in parsed if b is not None]
+        if len(bounds) != len(parsed):
+            return f"{name} field {text!r}: values must be {low}-{high}" + (
+                f" or {'/'.join(names)}" if names else ""
+            )
+        if len(bounds) == 2 and bounds[0] > bounds[1]:
+            return f"{name} field {text!r}: range {base!r} runs backwards"
+    if step is not None and not 1 <= int(step) <= high:
+        return f"{name} field {text!r}: step /{step} must be 1-{high}"
+    return None
+
+
 def cron_problem(expression: str) -> str | None:
     """Why a 5-field cron expression is not a sensible retraining schedule, or None."""
     fields = expression.lower().split()
@@ -324,23 +347,11 @@ def cron_problem(expression: str) -> str | None:
             "must be a cron expression of 5 fields: minute hour day-of-month month day-of-week, "
             "e.g. '0 3 * * 1' (03:00 every Monday)"
         )
-    for text, (name, low, high, names) in zip(fields, _CRON_FIELDS, strict=True):
+    for text, rule in zip(fields, _CRON_FIELDS, strict=True):
         for atom in text.split(","):
-            match = _CRON_ATOM_RE.match(atom)
-            if not match:
-                return f"{name} field {text!r}: {atom!r} is not *, a value, a range or a step"
-            base, step = match.group(1), match.group(2)
-            if base != "*":
-                parsed = [_cron_value(part, low, high, names) for part in base.split("-")]
-                bounds = [b for b in parsed if b is not None]
-                if len(bounds) != len(parsed):
-                    return f"{name} field {text!r}: values must be {low}-{high}" + (
-                        f" or {'/'.join(names)}" if names else ""
-                    )
-                if len(bounds) == 2 and bounds[0] > bounds[1]:
-                    return f"{name} field {text!r}: range {base!r} runs backwards"
-            if step is not None and not 1 <= int(step) <= high:
-                return f"{name} field {text!r}: step /{step} must be 1-{high}"
+            problem = _cron_atom_problem(text, atom, rule)
+            if problem:
+                return problem
     if not re.fullmatch(r"[0-9]+", fields[0]):
         return (
             "minute field must be a single minute (0-59): retraining more often than once an "
