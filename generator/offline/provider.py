@@ -308,6 +308,14 @@ class StandInProvider(pb_grpc.ProviderServicer):
         )
 
     # -- validation
+    def _config_diagnostics(
+        self, kind: str, type_name: str, config: pb.DynamicValue, context: grpc.ServicerContext
+    ) -> list[pb.Diagnostic]:
+        """What the schema says of a resource, data source or ephemeral resource config."""
+        block = self._block(kind, type_name, context)
+        value = _undyn(config, schema.implied_type(block))
+        return [p.message() for p in validate_config(block, value)]
+
     def ValidateProviderConfig(
         self, request: pb.ValidateProviderConfig.Request, context: grpc.ServicerContext
     ) -> pb.ValidateProviderConfig.Response:
@@ -316,26 +324,29 @@ class StandInProvider(pb_grpc.ProviderServicer):
     def ValidateResourceConfig(
         self, request: pb.ValidateResourceConfig.Request, context: grpc.ServicerContext
     ) -> pb.ValidateResourceConfig.Response:
-        block = self._block("resource", request.type_name, context)
-        config = _undyn(request.config, schema.implied_type(block))
-        diags = [p.message() for p in validate_config(block, config)]
-        return pb.ValidateResourceConfig.Response(diagnostics=diags)
+        return pb.ValidateResourceConfig.Response(
+            diagnostics=self._config_diagnostics(
+                "resource", request.type_name, request.config, context
+            )
+        )
 
     def ValidateDataResourceConfig(
         self, request: pb.ValidateDataResourceConfig.Request, context: grpc.ServicerContext
     ) -> pb.ValidateDataResourceConfig.Response:
-        block = self._block("data", request.type_name, context)
-        config = _undyn(request.config, schema.implied_type(block))
-        diags = [p.message() for p in validate_config(block, config)]
-        return pb.ValidateDataResourceConfig.Response(diagnostics=diags)
+        return pb.ValidateDataResourceConfig.Response(
+            diagnostics=self._config_diagnostics(
+                "data", request.type_name, request.config, context
+            )
+        )
 
     def ValidateEphemeralResourceConfig(
         self, request: pb.ValidateEphemeralResourceConfig.Request, context: grpc.ServicerContext
     ) -> pb.ValidateEphemeralResourceConfig.Response:
-        block = self._block("ephemeral", request.type_name, context)
-        config = _undyn(request.config, schema.implied_type(block))
-        diags = [p.message() for p in validate_config(block, config)]
-        return pb.ValidateEphemeralResourceConfig.Response(diagnostics=diags)
+        return pb.ValidateEphemeralResourceConfig.Response(
+            diagnostics=self._config_diagnostics(
+                "ephemeral", request.type_name, request.config, context
+            )
+        )
 
     def ConfigureProvider(
         self, request: pb.ConfigureProvider.Request, context: grpc.ServicerContext
