@@ -132,3 +132,41 @@ def test_no_primitive_roles_or_public_members(planned: Any) -> None:
             assert values.get("role") not in ("roles/owner", "roles/editor", "roles/viewer")
             members = [values.get("member"), *list(values.get("members") or [])]
             assert not {"allUsers", "allAuthenticatedUsers"} & set(members), grant["address"]
+
+
+def test_keys_follow_the_protection_rule(planned: Any) -> None:
+    """KMS keys refuse destroy outside the disposable environment, like every stateful resource;
+    there `terraform destroy` schedules their versions for destruction (issue 12)."""
+    answers, by_env = planned
+    envs = answers["environments"]
+    for index, env in enumerate(envs):
+        disposable = index == 0 and len(envs) > 1
+        keys = _of(by_env[env], "google_kms_crypto_key")
+        assert bool(keys) is ("cmek" in answers["features"]), env
+        for key in keys:
+            assert key["values"]["deletion_policy"] == ("DELETE" if disposable else "PREVENT"), (
+                env, key["address"])
+
+
+def test_feature_store_is_served_by_bigtable(planned: Any) -> None:
+    """Only Bigtable online serving accepts a CMEK (Optimized is refused, and deprecated)."""
+    answers, by_env = planned
+    for env, resources in by_env.items():
+        for store in _of(resources, "google_vertex_ai_feature_online_store"):
+            values = store["values"]
+            assert not values.get("optimized"), env
+            (bigtable,) = values["bigtable"]
+            (scaling,) = bigtable["auto_scaling"]
+            assert 1 <= scaling["min_node_count"] <= scaling["max_node_count"] <= 10 * scaling[
+                "min_node_count"]
+            assert bool(values.get("encryption_spec")) is ("cmek" in answers["features"])
+
+
+def test_workbench_sets_no_service_managed_metadata(planned: Any) -> None:
+    """enable-guest-attributes is set by the service (the provider diff-suppresses it)."""
+    _, by_env = planned
+    for env, resources in by_env.items():
+        for instance in _of(resources, "google_workbench_instance"):
+            (gce,) = instance["values"]["gce_setup"]
+            assert "enable-guest-attributes" not in gce["metadata"], env
+            assert gce["metadata"]["notebook-disable-root"] == "true"

@@ -20,16 +20,15 @@ resource "google_kms_crypto_key" "this" {
   purpose         = "ENCRYPT_DECRYPT"
   rotation_period = var.rotation_period
   labels          = var.labels
-  deletion_policy = "PREVENT"
+  # Destroying a key makes everything it encrypted unreadable: PREVENT (the default) refuses it.
+  # With DELETE, `terraform destroy` schedules every key version for destruction (restorable for
+  # destroy_scheduled_duration, 30 days by default) and forgets the key; Cloud KMS never deletes
+  # the key or the key ring themselves.
+  deletion_policy = var.deletion_policy
 
   version_template {
     algorithm        = "GOOGLE_SYMMETRIC_ENCRYPTION"
     protection_level = "SOFTWARE"
-  }
-
-  # Destroying a key makes everything it encrypted unreadable.
-  lifecycle {
-    prevent_destroy = true
   }
 }
 

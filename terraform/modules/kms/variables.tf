@@ -46,3 +46,14 @@ variable "labels" {
   default     = {}
   nullable    = false
 }
+
+variable "deletion_policy" {
+  description = "What `terraform destroy` (or a replacement) may do to the keys: PREVENT (refuse; the default), DELETE (schedule every key version for destruction, restorable for 30 days; only for a disposable environment), or ABANDON (forget the keys, keep their versions)."
+  type        = string
+  default     = "PREVENT"
+  nullable    = false
+  validation {
+    condition     = contains(["PREVENT", "DELETE", "ABANDON"], var.deletion_policy)
+    error_message = "deletion_policy must be PREVENT, DELETE or ABANDON."
+  }
+}

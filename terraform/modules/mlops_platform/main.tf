@@ -142,6 +142,7 @@ module "kms" {
   project_id      = module.project.project_id
   location        = var.region
   key_ring        = var.names.kms_key_ring
+  deletion_policy = local.deletion_policy
   labels          = local.labels
   rotation_period = var.kms_rotation_period
   keys = {

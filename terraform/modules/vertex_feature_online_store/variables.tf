@@ -47,3 +47,26 @@ variable "deletion_policy" {
     error_message = "deletion_policy must be PREVENT, DELETE or ABANDON."
   }
 }
+
+variable "autoscaling" {
+  description = "Nodes of the Bigtable instance that serves the store: it scales between min_node_count (at least 1) and max_node_count (at most 10 times the minimum) to keep CPU near cpu_utilization_target percent (10-80). Every node is billed by the hour."
+  type = object({
+    min_node_count         = optional(number, 1)
+    max_node_count         = optional(number, 2)
+    cpu_utilization_target = optional(number, 70)
+  })
+  default  = {}
+  nullable = false
+  validation {
+    condition     = var.autoscaling.min_node_count >= 1 && floor(var.autoscaling.min_node_count) == var.autoscaling.min_node_count
+    error_message = "autoscaling.min_node_count must be a whole number of at least 1."
+  }
+  validation {
+    condition     = floor(var.autoscaling.max_node_count) == var.autoscaling.max_node_count && var.autoscaling.max_node_count >= var.autoscaling.min_node_count && var.autoscaling.max_node_count <= 10 * var.autoscaling.min_node_count
+    error_message = "autoscaling.max_node_count must be a whole number between min_node_count and 10 times min_node_count."
+  }
+  validation {
+    condition     = var.autoscaling.cpu_utilization_target >= 10 && var.autoscaling.cpu_utilization_target <= 80
+    error_message = "autoscaling.cpu_utilization_target must be between 10 and 80 (percent)."
+  }
+}

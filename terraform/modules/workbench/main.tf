@@ -18,11 +18,10 @@ resource "google_workbench_instance" "this" {
     disable_public_ip = true
 
     metadata = {
-      "notebook-disable-root"   = "true"
-      "idle-timeout-seconds"    = tostring(var.idle_shutdown_minutes * 60)
-      "enable-guest-attributes" = "true"
-      "serial-port-enable"      = "false"
-      "block-project-ssh-keys"  = "true"
+      "notebook-disable-root"  = "true"
+      "idle-timeout-seconds"   = tostring(var.idle_shutdown_minutes * 60)
+      "serial-port-enable"     = "false"
+      "block-project-ssh-keys" = "true"
     }
 
     service_accounts {

@@ -31,3 +31,35 @@ run "slow_rotation_is_refused" {
 
   expect_failures = [var.rotation_period]
 }
+
+run "keys_refuse_destroy_unless_told" {
+  command = plan
+
+  assert {
+    condition     = alltrue([for k in google_kms_crypto_key.this : k.deletion_policy == "PREVENT"])
+    error_message = "Keys refuse terraform destroy by default."
+  }
+}
+
+run "a_disposable_environment_may_destroy_its_keys" {
+  command = plan
+
+  variables {
+    deletion_policy = "DELETE"
+  }
+
+  assert {
+    condition     = alltrue([for k in google_kms_crypto_key.this : k.deletion_policy == "DELETE"])
+    error_message = "deletion_policy reaches every key."
+  }
+}
+
+run "an_unknown_deletion_policy_is_refused" {
+  command = plan
+
+  variables {
+    deletion_policy = "KEEP"
+  }
+
+  expect_failures = [var.deletion_policy]
+}
