@@ -13,7 +13,7 @@ AIRFLOW ?= .venv-airflow
 DEMO   ?= demo
 PYTEST_ARGS ?= -n 2
 
-.PHONY: demo test test-fast lint docs install install-test clean
+.PHONY: demo test test-fast lint docs dist install install-test clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,9 +65,16 @@ lint: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check generator tests tools benchmarks
 	$(VENV)/bin/mypy
 
+# the wheel (and sdist) users install: it carries the template and records the canonical template
+# URL ([tool.mlopsgen] template-url, or MLOPSGEN_TEMPLATE_URL) and the tag v<version>
+dist: $(VENV)/.installed
+	rm -rf dist build
+	$(VENV)/bin/pip wheel -q --no-deps -w dist .
+	rm -rf build
+
 # regenerate the reference part of terraform/modules/*/README.md (the tests run it with --check)
 docs: install
 	$(VENV)/bin/python tools/module_docs.py
 
 clean:
-	rm -rf $(VENV) $(TOOLS) $(ML) $(AIRFLOW) $(DEMO)
+	rm -rf $(VENV) $(TOOLS) $(ML) $(AIRFLOW) $(DEMO) dist build

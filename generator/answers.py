@@ -534,7 +534,7 @@ QUESTIONS: tuple[Question, ...] = (
         "module_git_url",
         "str",
         "Git URL of this template repo (module sources are pinned to it by tag)",
-        "{{ _copier_answers._src_path }}",
+        "{{ mlopsgen_template_url() or _copier_answers._src_path }}",
         _git_url,
         when="{{ module_source == 'git' }}",
         python_default=lambda a: "",

@@ -40,7 +40,7 @@ def _load_package() -> ModuleType:
     package = importlib.util.module_from_spec(spec)
     sys.modules[name] = package
     spec.loader.exec_module(package)
-    for sub in ("answers", "filters", "model", "versions"):
+    for sub in ("answers", "filters", "model", "versions", "template"):
         setattr(package, sub, importlib.import_module(f"{name}.{sub}"))
     return package
 
@@ -49,6 +49,7 @@ _pkg = _load_package()
 answers = _pkg.answers
 filters = _pkg.filters
 model = _pkg.model
+template = _pkg.template
 
 _ANSWER_KEYS = [q.name for q in answers.QUESTIONS]
 
@@ -77,7 +78,19 @@ class MlopsgenFilters(Extension):
             mlopsgen_slugify=answers.slugify,
             mlopsgen_suffix=answers.derive_suffix,
             mlopsgen_check=_check,
+            mlopsgen_template_url=_release_url,
         )
+
+
+def _release() -> Any:
+    """The release this template copy is (a wheel's bundled template), else None."""
+    return template.recorded_release(_PACKAGE_DIR.parent)
+
+
+def _release_url() -> str:
+    """The canonical URL a bundled template records (module_git_url's default), else ''."""
+    release = _release()
+    return str(release.url) if release else ""
 
 
 def module_names(root: Path) -> list[str]:
@@ -111,7 +124,8 @@ class MlopsgenContext(ContextHook):
             return
         raw = _answers_from(context)
         copier_answers = context.get("_copier_answers") or {}
-        ref = str(copier_answers.get("_commit") or "HEAD")
+        release = _release()
+        ref = str(copier_answers.get("_commit") or (release.version if release else "HEAD"))
         key = json.dumps([raw, ref], sort_keys=True, default=str)
         if key not in self._cache:
             try:

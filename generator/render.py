@@ -12,19 +12,10 @@ import yaml
 
 from generator import model
 from generator.answers import QUESTION_BY_NAME
+from generator.client_repo import ANSWERS_FILE
 from generator.errors import AnswersError, InputError, Problem, RenderError
 from generator.gitenv import git_env
-
-
-def template_root() -> Path:
-    """The template this package belongs to (a checkout with copier.yml at its root)."""
-    root = Path(__file__).resolve().parent.parent
-    if not (root / "copier.yml").is_file():
-        raise RenderError(
-            f"no copier.yml next to the generator package ({root}); install mlopsgen from a "
-            "checkout of the template repo (pip install -e .) or pass --template URL"
-        )
-    return root
+from generator.template import Release, recorded_release, template_root
 
 
 def load_answers_file(path: Path) -> dict[str, Any]:
@@ -72,13 +63,23 @@ def render(
     *,
     template: str | None = None,
     vcs_ref: str | None = None,
+    template_url: str | None = None,
     defaults: bool = True,
     quiet: bool = True,
 ) -> None:
-    """Render with copier. On failure, a destination copier created is removed."""
+    """Render with copier. On failure, a destination copier created is removed. Without
+    `template`, renders this install's template: its checkout, or the release a wheel carries
+    (then the repo records the release's URL, or `template_url`, and its tag)."""
     import copier
 
-    src = template or str(template_root())
+    root = None if template else template_root()
+    release = recorded_release(root, template_url) if root else None
+    if release and vcs_ref:
+        raise InputError(
+            f"this mlopsgen carries the template of {release.version} only; to render "
+            f"{vcs_ref}, pass --template {release.url} --vcs-ref {vcs_ref}"
+        )
+    src = template or str(root)
     try:
         copier.run_copy(
             src,
@@ -92,6 +93,20 @@ def render(
         )
     except Exception as error:  # copier raises many types; report them as one
         raise RenderError(f"copier could not render {src} into {dest}: {error}") from error
+    if release:
+        record_release(dest, release)
+
+
+def record_release(dest: Path, release: Release) -> None:
+    """Make the answers file name the template repo and tag instead of the install path, in
+    copier's own layout (`_commit` before `_src_path`), so copier updates from there."""
+    path = dest / ANSWERS_FILE
+    lines = [ln for ln in path.read_text(encoding="utf-8").splitlines()
+             if not ln.startswith(("_commit:", "_src_path:"))]
+    at = next((i for i, ln in enumerate(lines) if ln and not ln.startswith("#")), len(lines))
+    recorded = yaml.safe_dump({"_commit": release.version, "_src_path": release.url},
+                              sort_keys=False, width=1000).splitlines()
+    path.write_text("\n".join([*lines[:at], *recorded, *lines[at:]]) + "\n", encoding="utf-8")
 
 
 def git_init_commit(dest: Path, message: str) -> None:

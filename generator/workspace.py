@@ -24,6 +24,7 @@ from pathlib import Path
 
 from generator.errors import RenderError
 from generator.offline import offline_providers
+from generator.template import template_root
 
 OVERRIDE_FILE = "mlopsgen_offline_override.tf"
 COPY_IGNORE = shutil.ignore_patterns(
@@ -77,9 +78,8 @@ def _has_tf(path: Path) -> bool:
 
 
 def _template_modules_root() -> Path | None:
-    """The template checkout whose terraform/modules git-sourced modules come from."""
-    from generator.render import template_root
-
+    """The template (checkout or a wheel's copy) whose terraform/modules git-sourced modules
+    come from."""
     try:
         return template_root()
     except RenderError:

@@ -25,7 +25,16 @@ from generator.validate import check_fmt, format_report, validate_repo
     help="Use defaults for questions the answers file leaves out, or ask for them.",
 )
 @click.option("--vcs-ref", help="Template git ref (tag, branch, commit); default: latest tag.")
-@click.option("--template", help="Template URL or path (default: the checkout this runs from).")
+@click.option(
+    "--template",
+    help="Template URL or path (default: this install's template: its checkout, or the release "
+    "a wheel carries).",
+)
+@click.option(
+    "--template-url", envvar="MLOPSGEN_TEMPLATE_URL",
+    help="With the release a wheel carries: the template repo URL the new repo records (default: "
+    "the release's canonical URL). Env: MLOPSGEN_TEMPLATE_URL.",
+)
 @click.option(
     "--no-validate",
     is_flag=True,
@@ -37,6 +46,7 @@ def command(
     defaults: bool,
     vcs_ref: str | None,
     template: str | None,
+    template_url: str | None,
     no_validate: bool,
 ) -> ExitCode:
     """Render a new client repo into DEST (which must not exist or be empty).
@@ -51,7 +61,8 @@ def command(
     render.ensure_empty_destination(dest)
 
     click.echo(f"Rendering {answers.get('client_name', 'client repo')!s} into {dest} ...")
-    render.render(dest, answers, template=template, vcs_ref=vcs_ref, defaults=defaults)
+    render.render(dest, answers, template=template, vcs_ref=vcs_ref, template_url=template_url,
+                  defaults=defaults)
     render.git_init_commit(dest, "Initial client repo rendered by mlopsgen")
 
     # `mlopsgen validate` starts with the fmt check; run it alone only when validate is skipped
