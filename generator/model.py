@@ -28,6 +28,16 @@ _LABEL_RE = re.compile(r"^[\w-]{0,63}$")
 
 SERVICE_ACCOUNT_ROLES = ("pipeline", "notebook", "ci-plan", "ci-apply")
 
+# Where pipeline runs keep their artifacts in the pipeline-root bucket: runs started for a commit
+# (pipelines/submit.py, scripts/) and scheduled runs (the Airflow DAG). config/<env>.yaml carries
+# them to the code that writes there, and the bucket's retention rule deletes exactly these
+# (mlops_platform `pipeline_root_run_prefixes`).
+PIPELINE_ROOT_PREFIXES: dict[str, str] = {"runs": "runs/", "scheduled": "scheduled/"}
+
+# With cmek, every Vertex AI resource of an environment is encrypted with this key of the
+# environment's key ring (the mlops_platform module's `aiplatform` key).
+VERTEX_AI_KMS_KEY = "aiplatform"
+
 # Roles the bootstrap root grants an environment's CI accounts on its project when that project
 # exists before CI runs (adopted, or the shared one), so the first plan and apply can work; the
 # environment root's platform module leaves exactly these to the bootstrap there. Rendered into
@@ -150,6 +160,7 @@ def _env_context(
             "data": f"{base}-data",
             "pipeline_root": f"{base}-pipeline-root",
         },
+        "pipeline_root_prefixes": dict(PIPELINE_ROOT_PREFIXES),
         "datasets": {
             "training": f"{underscored}_{env}_training",
             "predictions": f"{underscored}_{env}_predictions",
@@ -163,6 +174,10 @@ def _env_context(
         "tensorboard": f"{slug}-{env}",
         "pubsub_topic": f"{env}-pipeline-events",
         "kms_key_ring": f"{slug}-{env}",
+        "vertex_ai_kms_key": (
+            f"projects/{project_id}/locations/{a['region']}/keyRings/{slug}-{env}/cryptoKeys/"
+            f"{VERTEX_AI_KMS_KEY}" if "cmek" in features else None
+        ),
         "endpoint": f"{slug}-{env}-forecast",
         "feature_online_store": f"{underscored}_{env}_features",
         "workbench_instance": f"{env}-workbench",
@@ -308,6 +323,7 @@ def _platform_inputs(ctx: Mapping[str, Any], env: Mapping[str, Any]) -> dict[str
         "names": _platform_names(env),
         "ci_service_accounts": {"plan": emails["ci-plan"], "apply": emails["ci-apply"]},
         "ci_seed_roles": ctx["ci_seed_roles"],
+        "pipeline_root_run_prefixes": list(env["pipeline_root_prefixes"].values()),
     }
 
 

@@ -3,9 +3,12 @@ stand-in providers): protection, public access, CMEK and features, per environme
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -170,3 +173,53 @@ def test_workbench_sets_no_service_managed_metadata(planned: Any) -> None:
             (gce,) = instance["values"]["gce_setup"]
             assert "enable-guest-attributes" not in gce["metadata"], env
             assert gce["metadata"]["notebook-disable-root"] == "true"
+
+
+def _rendered_config(repo: Path, env: str) -> Any:
+    """config/<env>.yaml read by the rendered repo's own pipelines/config.py."""
+    name = f"rendered_config_{abs(hash(str(repo)))}"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, repo / "pipelines" / "config.py")
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up while it loads
+        spec.loader.exec_module(module)
+    return sys.modules[name].load(env, config_dir=repo / "config")
+
+
+def test_pipeline_root_retention_deletes_where_runs_are_written(planned: Any,
+                                                                render_repo: Any) -> None:
+    """The retention rule of the pipeline-root bucket matches the prefixes runs really use:
+    pipelines/submit.py (EnvConfig.pipeline_root) and the scheduled DAG runs (issue 12)."""
+    answers, by_env = planned
+    repo = render_repo(answers)  # the render the plans came from (cached per answer set)
+    for env, resources in by_env.items():
+        cfg = _rendered_config(repo, env)
+        (bucket,) = [b for b in _of(resources, "google_storage_bucket")
+                     if b["values"]["name"] == cfg.pipeline_root_bucket]
+        deletes = [rule["condition"][0] for rule in bucket["values"]["lifecycle_rule"]
+                   if rule["action"][0]["type"] == "Delete" and rule["condition"][0].get("age")]
+        (rule,) = deletes
+        prefixes = rule["matches_prefix"]
+        run_root = cfg.pipeline_root("0123abc").removeprefix(f"gs://{cfg.pipeline_root_bucket}/")
+        assert any(f"{run_root}/pipeline/x".startswith(p) for p in prefixes), (env, prefixes)
+        assert sorted(prefixes) == sorted([cfg.runs_prefix, cfg.scheduled_prefix]), env
+
+
+def test_vertex_ai_key_of_the_config_is_planned(planned: Any, render_repo: Any) -> None:
+    """config/<env>.yaml names the key the platform creates for Vertex AI (cmek), else none."""
+    answers, by_env = planned
+    repo = render_repo(answers)
+    for env, resources in by_env.items():
+        cfg = _rendered_config(repo, env)
+        if "cmek" not in answers["features"]:
+            assert cfg.vertex_ai_kms_key is None
+            continue
+        (ring,) = _of(resources, "google_kms_key_ring")
+        ring_values = ring["values"]
+        names = {k["values"]["name"] for k in _of(resources, "google_kms_crypto_key")}
+        project, _, rest = cfg.vertex_ai_kms_key.removeprefix("projects/").partition("/")
+        assert project == ring_values["project"] == cfg.project_id
+        assert rest == (f"locations/{ring_values['location']}/keyRings/{ring_values['name']}/"
+                        f"cryptoKeys/{cfg.vertex_ai_kms_key.rsplit('/', 1)[1]}")
+        assert cfg.vertex_ai_kms_key.rsplit("/", 1)[1] in names

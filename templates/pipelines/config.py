@@ -52,10 +52,15 @@ class EnvConfig:
     endpoint_display_name: str | None
     notification_email: str
     features: Features
+    # object-name prefixes in the pipeline-root bucket the retention rule deletes under
+    runs_prefix: str
+    scheduled_prefix: str
+    # the key every Vertex AI resource of a run is encrypted with (cmek), else None
+    vertex_ai_kms_key: str | None
 
     def pipeline_root(self, commit: str) -> str:
-        """Where one commit's runs keep their artifacts."""
-        return f"gs://{self.pipeline_root_bucket}/runs/{commit}"
+        """Where one commit's runs keep their artifacts (under the retained runs prefix)."""
+        return f"gs://{self.pipeline_root_bucket}/{self.runs_prefix}{commit}"
 
     def image(self, name: str, tag: str) -> str:
         """A container image in this environment's Docker repository."""
@@ -87,11 +92,20 @@ def _section(data: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]
     return value
 
 
+def _prefix(prefixes: Mapping[str, Any], key: str, where: str) -> str:
+    value = str(_str(prefixes, key, where))
+    if value.startswith("/") or not value.endswith("/"):
+        raise ConfigError(f"{where}: {key!r} must be a relative prefix ending in '/', "
+                          f"got {value!r}")
+    return value
+
+
 def parse(data: Any, where: str = "config") -> EnvConfig:
     """An EnvConfig from the parsed YAML of one config file; ConfigError names the bad key."""
     if not isinstance(data, Mapping):
         raise ConfigError(f"{where}: expected a mapping at the top level")
     buckets = _section(data, "buckets", where)
+    prefixes = _section(data, "pipeline_root_prefixes", where)
     datasets = _section(data, "datasets", where)
     accounts = _section(data, "service_accounts", where)
     registry = _section(data, "artifact_registry", where)
@@ -124,12 +138,27 @@ def parse(data: Any, where: str = "config") -> EnvConfig:
         endpoint_display_name=_str(data, "endpoint_display_name", where, optional=True),
         notification_email=_str(data, "notification_email", where),
         features=Features(**flags),
+        runs_prefix=_prefix(prefixes, "runs", f"{where}: pipeline_root_prefixes"),
+        scheduled_prefix=_prefix(prefixes, "scheduled", f"{where}: pipeline_root_prefixes"),
+        vertex_ai_kms_key=_str(data, "vertex_ai_kms_key", where, optional=True),
     )
+    _check_consistency(cfg, where)
+    return cfg
+
+
+def _check_consistency(cfg: EnvConfig, where: str) -> None:
+    """Rules between keys: what a feature needs, the form of the registry and the key."""
     if cfg.features.model_deployment and not cfg.endpoint_display_name:
         raise ConfigError(f"{where}: model_deployment is on but endpoint_display_name is null")
     if not cfg.kfp_repo.startswith("https://"):
         raise ConfigError(f"{where}: artifact_registry.kfp must be an https:// URL")
-    return cfg
+    if cfg.features.cmek != (cfg.vertex_ai_kms_key is not None):
+        raise ConfigError(f"{where}: vertex_ai_kms_key must be set exactly when features.cmek "
+                          "is on")
+    if cfg.vertex_ai_kms_key and not cfg.vertex_ai_kms_key.startswith(
+            f"projects/{cfg.project_id}/locations/{cfg.region}/keyRings/"):
+        raise ConfigError(f"{where}: vertex_ai_kms_key must be a key of {cfg.project_id} in "
+                          f"{cfg.region} (projects/.../locations/.../keyRings/.../cryptoKeys/...)")
 
 
 def config_path(env: str, config_dir: Path = CONFIG_DIR) -> Path:

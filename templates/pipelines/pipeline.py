@@ -3,7 +3,9 @@
 Feature toggles are read when the pipeline is BUILT (compile time), so the compiled spec
 contains only the steps the platform supports: AutoML forecasting or the custom trainer, and
 the deployment step only with `model_deployment`. Names come from `EnvConfig`; the run's
-commit, thresholds and data window are runtime parameters.
+commit, thresholds and data window are runtime parameters. With `cmek`, every Vertex AI
+resource a step creates (dataset, training job, model, batch prediction job) is encrypted with
+the environment's key (`EnvConfig.vertex_ai_kms_key`), as the PipelineJob itself is (submit.py).
 """
 
 import json
@@ -46,6 +48,7 @@ def build(cfg: EnvConfig, *, image_tag: str = "latest") -> Callable[..., Any]:
     training_sql = sql.training_query(lag_features=lag_features)
     snapshot_sql = sql.snapshot_query()
     default_source = f"{cfg.project_id}.{cfg.training_dataset}.{sql.SOURCE_TABLE}"
+    kms_key = cfg.vertex_ai_kms_key or ""  # "" = Google-managed encryption
     trainer = None
     if not automl:
         trainer = create_custom_training_job_from_component(
@@ -53,6 +56,7 @@ def build(cfg: EnvConfig, *, image_tag: str = "latest") -> Callable[..., Any]:
             display_name="train-forecaster",
             machine_type=TRAINING_MACHINE,
             service_account=cfg.pipeline_service_account,
+            encryption_spec_key_name=kms_key,
             # the job's commit/run labels are on the pipeline run; these are fixed at compile time
             labels=tracking.labels(environment=cfg.environment, pipeline=tracking.PIPELINE_NAME),
         )
@@ -105,6 +109,7 @@ def build(cfg: EnvConfig, *, image_tag: str = "latest") -> Callable[..., Any]:
                     project=project, location=location,
                     display_name=f"{tracking.PIPELINE_NAME}-{cfg.environment}",
                     bq_source=out["train_bq_uri"], labels=labels.output,
+                    encryption_spec_key_name=kms_key,
                 ).set_display_name("create-dataset")
                 train = AutoMLForecastingTrainingJobRunOp(
                     project=project, location=location,
@@ -124,6 +129,8 @@ def build(cfg: EnvConfig, *, image_tag: str = "latest") -> Callable[..., Any]:
                     model_display_name=f"{tracking.PIPELINE_NAME}-{cfg.environment}",
                     labels=labels.output,
                     model_labels=labels.output,
+                    training_encryption_spec_key_name=kms_key,
+                    model_encryption_spec_key_name=kms_key,
                 ).set_display_name("train-automl-forecasting")
                 model = train.outputs["model"]
                 metrics_json = components.automl_model_metrics(
@@ -158,6 +165,7 @@ def build(cfg: EnvConfig, *, image_tag: str = "latest") -> Callable[..., Any]:
                         description="Custom inventory forecaster",
                         unmanaged_container_model=unmanaged.outputs["artifact"],
                         labels=labels.output,
+                        encryption_spec_key_name=kms_key,
                     ).set_display_name("register-model").outputs["model"]
 
                 predict_args: dict[str, Any] = {}
@@ -173,6 +181,7 @@ def build(cfg: EnvConfig, *, image_tag: str = "latest") -> Callable[..., Any]:
                     bigquery_destination_output_uri=out["predictions_bq_uri"],
                     service_account=cfg.pipeline_service_account,
                     labels=labels.output,
+                    encryption_spec_key_name=kms_key,
                     **predict_args,
                 ).set_display_name("batch-predict")
 

@@ -4,7 +4,8 @@
 an environment's apply build does, so scheduled retraining there finds `<env>-latest`.
 
 The run executes as the pipeline service account, keeps artifacts under
-gs://<pipeline_root bucket>/runs/<commit>, carries commit/environment labels and is recorded
+gs://<pipeline_root bucket>/runs/<commit>, carries commit/environment labels, is encrypted with
+the environment's Cloud KMS key when `cmek` is on (config `vertex_ai_kms_key`) and is recorded
 in the environment's Vertex AI Experiment. `--dry-run` prints the plan and makes no cloud call.
 """
 
@@ -36,6 +37,7 @@ class SubmitPlan:
     service_account: str
     experiment: str
     labels: dict[str, str]
+    encryption_spec_key_name: str | None = None
     parameter_values: dict[str, Any] = field(default_factory=dict)
 
 
@@ -61,6 +63,7 @@ def plan(cfg: config.EnvConfig, *, commit: str, template: str, now: datetime.dat
         service_account=cfg.pipeline_service_account,
         experiment=tracking.experiment_name(cfg.environment),
         labels=tracking.run_labels(commit, cfg.environment),
+        encryption_spec_key_name=cfg.vertex_ai_kms_key,
         parameter_values=values,
     )
 
@@ -104,7 +107,9 @@ def execute(p: SubmitPlan, *, wait: bool) -> str:
     from google.cloud import aiplatform
 
     package, version = upload(p)
-    aiplatform.init(project=p.project, location=p.location, experiment=p.experiment)
+    # the key also encrypts the experiment's metadata store when this call creates it
+    aiplatform.init(project=p.project, location=p.location, experiment=p.experiment,
+                    encryption_spec_key_name=p.encryption_spec_key_name)
     job = aiplatform.PipelineJob(
         display_name=p.display_name,
         template_path=f"{p.registry_host}/{package}/{version}",
@@ -112,6 +117,7 @@ def execute(p: SubmitPlan, *, wait: bool) -> str:
         pipeline_root=p.pipeline_root,
         parameter_values=p.parameter_values,
         labels=p.labels,
+        encryption_spec_key_name=p.encryption_spec_key_name,
         enable_caching=False,
         project=p.project,
         location=p.location,

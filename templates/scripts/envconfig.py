@@ -28,4 +28,13 @@ def load(env: str, config_dir: Path = CONFIG_DIR) -> dict[str, Any]:
             raise ConfigError(f"{path} has no {key!r}")
     if not data["buckets"].get("pipeline_root"):
         raise ConfigError(f"{path} has no buckets.pipeline_root")
+    prefixes = data.get("pipeline_root_prefixes")
+    if not isinstance(prefixes, dict) or not str(prefixes.get("runs") or "").endswith("/"):
+        raise ConfigError(f"{path} has no pipeline_root_prefixes.runs (a prefix ending in '/')")
     return data
+
+
+def run_prefix(cfg: dict[str, Any], commit: str) -> str:
+    """Where one commit's run artifacts live in the pipeline-root bucket (`<runs prefix><commit>/`,
+    the prefix the bucket's retention rule deletes under)."""
+    return f"{cfg['pipeline_root_prefixes']['runs']}{commit}/"

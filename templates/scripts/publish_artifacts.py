@@ -18,9 +18,9 @@ from gcpapi import Gcp, GcpError
 from ghapi import log
 
 
-def object_names(source: Path, commit: str) -> list[tuple[Path, str]]:
-    """(file, object name) for every file under `source` (pure, sorted)."""
-    return [(p, f"runs/{commit}/build/{p.relative_to(source).as_posix()}")
+def object_names(source: Path, prefix: str) -> list[tuple[Path, str]]:
+    """(file, object name under `prefix`) for every file under `source` (pure, sorted)."""
+    return [(p, f"{prefix}build/{p.relative_to(source).as_posix()}")
             for p in sorted(source.rglob("*")) if p.is_file()]
 
 
@@ -35,15 +35,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg = envconfig.load(args.env, args.config_dir)
         bucket = cfg["buckets"]["pipeline_root"]
+        prefix = envconfig.run_prefix(cfg, args.commit)
         gcp = Gcp(cfg["region"], dry_run=args.dry_run)
-        for path, name in object_names(args.source, args.commit):
+        for path, name in object_names(args.source, prefix):
             kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             gcp.upload(bucket, name, path.read_bytes(), kind)
             log(f"uploaded gs://{bucket}/{name}")
     except (envconfig.ConfigError, GcpError, RuntimeError, OSError) as err:
         log(f"error: {err}")
         return 1
-    print(f"gs://{bucket}/runs/{args.commit}/")
+    print(f"gs://{bucket}/{prefix}")
     return 0
 
 

@@ -98,8 +98,7 @@ def revert_tree_entries(files: list[dict[str, Any]], target_blobs: dict[str, dic
 # --- effects -------------------------------------------------------------------------------------
 
 
-def delete_artifacts(gcp: Gcp, bucket: str, commit: str, report: Report) -> None:
-    prefix = f"runs/{commit}/"
+def delete_artifacts(gcp: Gcp, bucket: str, prefix: str, report: Report) -> None:
     for name in gcp.list_objects(bucket, prefix):
         gcp.delete_object(bucket, name)
         report.objects_deleted += 1
@@ -238,7 +237,7 @@ def rollback(gh: GitHub, gcp: Gcp, cfg: dict[str, Any], *, env: str, commit: str
     parent = f"projects/{cfg['project_id']}/locations/{cfg['region']}"
     bucket = cfg["buckets"]["pipeline_root"]
     for sha in commits:
-        delete_artifacts(gcp, bucket, sha, report)
+        delete_artifacts(gcp, bucket, envconfig.run_prefix(cfg, sha), report)
         delete_pipeline_jobs(gcp, parent, sha, report, wait_seconds)
         delete_model_versions(gcp, parent, sha, report)
     report.revert = open_revert(gh, env=env, commit=commit, pr=pr, source=source, target=target,

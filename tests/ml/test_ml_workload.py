@@ -76,6 +76,7 @@ CONFIG_KEYS = {
     "environment", "project_id", "region", "branch", "next_environment", "next_branch",
     "buckets", "datasets", "service_accounts", "artifact_registry", "pubsub_topic",
     "tensorboard_display_name", "endpoint_display_name", "notification_email", "features",
+    "pipeline_root_prefixes", "vertex_ai_kms_key",
 }
 
 
@@ -153,6 +154,28 @@ def _compile(repo: Path, env: str | None = None) -> dict[str, Any]:
     return _COMPILED[repo, env]
 
 
+def _encryption_keys(spec: Mapping[str, Any]) -> dict[tuple[str, str], Any]:
+    """(component, input) -> the key every step that creates a Vertex AI resource is given (the
+    task's constant, else the component's default), however deeply nested."""
+    found: dict[tuple[str, str], Any] = {}
+
+    def walk(dag: Mapping[str, Any]) -> None:
+        for task in dag.get("tasks", {}).values():
+            name = task["componentRef"]["name"]
+            component = spec["components"][name]
+            given = task.get("inputs", {}).get("parameters", {})
+            declared = component.get("inputDefinitions", {}).get("parameters", {})
+            for key in {*given, *declared}:
+                if "encryption_spec_key_name" in key:
+                    found[name, key] = given.get(key, {}).get("runtimeValue", {}).get(
+                        "constant", declared.get(key, {}).get("defaultValue"))
+            if "dag" in component:
+                walk(component["dag"])
+
+    walk(spec["root"]["dag"])
+    return found
+
+
 def test_config_files_carry_the_render_context(variant: Any) -> None:
     _, _, ctx, repo = variant
     files = sorted(p.stem for p in (repo / "config").glob("*.yaml"))
@@ -178,6 +201,9 @@ def test_config_files_carry_the_render_context(variant: Any) -> None:
             env["endpoint"] if ctx["features"]["model_deployment"] else None)
         assert cfg["notification_email"] == ctx["notification_email"]
         assert cfg["features"] == ctx["features"]
+        assert cfg["pipeline_root_prefixes"] == env["pipeline_root_prefixes"]
+        assert cfg["vertex_ai_kms_key"] == env["vertex_ai_kms_key"]
+        assert (cfg["vertex_ai_kms_key"] is not None) is ctx["features"]["cmek"]
 
 
 def test_compiled_spec_follows_the_feature_toggles(variant: Any) -> None:
@@ -220,6 +246,9 @@ def test_each_environment_compiles_with_its_own_names(variant: Any) -> None:
             assert image in text
         if ctx["features"]["model_deployment"]:
             assert json.dumps(env["endpoint"]) in text
+        keys = _encryption_keys(spec)
+        assert keys, "no step takes an encryption key"
+        assert set(keys.values()) == {env["vertex_ai_kms_key"] or ""}, keys
         others = [e for e in ctx["environments"] if e["name"] != env["name"]]
         for other in others:
             if other["project_id"] != env["project_id"]:
@@ -244,6 +273,7 @@ def test_submit_dry_run_targets_the_environment(variant: Any) -> None:
         f"https://{ctx['region']}-kfp.pkg.dev/{env['project_id']}/{env['artifact_registry']['kfp']}")
     assert plan["labels"]["commit"] == "0123456789abcdef0123456789abcdef01234567"
     assert plan["labels"]["environment"] == env["name"]
+    assert plan["encryption_spec_key_name"] == env["vertex_ai_kms_key"]
     if not env["is_first"]:  # a template compiled for another environment is refused
         assert _compile(repo)
         refused = _run([str(ML_PYTHON), "-m", "pipelines.submit", "--env", env["name"],

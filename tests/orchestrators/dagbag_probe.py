@@ -17,7 +17,8 @@ MARKER = "DAGBAG-JSON:"
 FIELDS = ("project_id", "region", "display_name", "template_path", "pipeline_root",
           "parameter_values", "labels", "service_account", "experiment", "enable_caching",
           "dataset_id", "table_id", "partition_id", "bucket", "prefix", "mode", "soft_fail",
-          "timeout", "poke_interval", "gcp_conn_id", "google_cloud_conn_id")
+          "timeout", "poke_interval", "gcp_conn_id", "google_cloud_conn_id",
+          "encryption_spec_key_name")
 
 
 def main() -> None:

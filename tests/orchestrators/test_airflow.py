@@ -167,7 +167,11 @@ def test_dags_load_with_the_promised_structure(repo: Path, tmp_path: Path) -> No
             assert f["template_path"] == template
             assert f["project_id"] == cfg["project_id"] and f["region"] == cfg["region"]
             assert f["service_account"] == cfg["service_accounts"]["pipeline"]
-            assert f["pipeline_root"].startswith(f"gs://{cfg['buckets']['pipeline_root']}/")
+            # under the prefix the pipeline-root bucket's retention rule deletes scheduled runs
+            assert f["pipeline_root"].startswith(
+                f"gs://{cfg['buckets']['pipeline_root']}/{cfg['pipeline_root_prefixes']['scheduled']}")
+            # cmek: the PipelineJob is encrypted with the environment's Vertex AI key
+            assert f["encryption_spec_key_name"] == cfg["vertex_ai_kms_key"]
             assert f["pipeline_root"].endswith("/20260303T000000")
             assert f["labels"] == {"environment": env, "pipeline": "inventory-forecast",
                                    "trigger": trigger}

@@ -14,6 +14,7 @@ EXPECTED_KEYS = {
     "environment", "project_id", "region", "branch", "next_environment", "next_branch", "buckets",
     "datasets", "service_accounts", "artifact_registry", "pubsub_topic",
     "tensorboard_display_name", "endpoint_display_name", "notification_email", "features",
+    "pipeline_root_prefixes", "vertex_ai_kms_key",
 }
 
 
@@ -34,6 +35,10 @@ def test_every_rendered_config_parses_with_exactly_the_documented_keys(env_confi
         assert cfg.pubsub_topic.startswith(f"projects/{cfg.project_id}/topics/")
         assert (cfg.endpoint_display_name is not None) == cfg.features.model_deployment
         assert (cfg.notebook_service_account is not None) == cfg.features.workbench
+        assert (cfg.vertex_ai_kms_key is not None) == cfg.features.cmek
+        if cfg.vertex_ai_kms_key:
+            assert cfg.vertex_ai_kms_key.startswith(
+                f"projects/{cfg.project_id}/locations/{cfg.region}/keyRings/")
 
 
 def test_promotion_order_follows_next_environment(env_configs):
@@ -45,10 +50,15 @@ def test_promotion_order_follows_next_environment(env_configs):
     assert config.load().environment == order[0]
 
 
-def test_pipeline_root_is_per_commit(first_config):
+def test_pipeline_root_is_per_commit_under_the_retained_runs_prefix(first_config):
+    """Runs go where the bucket's retention rule deletes (config pipeline_root_prefixes.runs)."""
+    assert first_config.runs_prefix == "runs/"
     assert first_config.pipeline_root("abc123") == (
         f"gs://{first_config.pipeline_root_bucket}/runs/abc123"
     )
+    moved = config.parse({**_raw(first_config),
+                          "pipeline_root_prefixes": {"runs": "kept/", "scheduled": "s/"}})
+    assert moved.pipeline_root("abc123") == f"gs://{first_config.pipeline_root_bucket}/kept/abc123"
 
 
 @pytest.mark.parametrize(
@@ -62,6 +72,17 @@ def test_pipeline_root_is_per_commit(first_config):
         (lambda d: (d["features"].update(model_deployment=True),
                     d.update(endpoint_display_name=None)), "endpoint_display_name is null"),
         (lambda d: d["artifact_registry"].update(kfp="europe-kfp.pkg.dev/x/y"), "https://"),
+        (lambda d: d.pop("pipeline_root_prefixes"), "missing key 'pipeline_root_prefixes'"),
+        (lambda d: d["pipeline_root_prefixes"].update(runs="runs"), "ending in '/'"),
+        (lambda d: d["pipeline_root_prefixes"].update(scheduled="/s/"), "ending in '/'"),
+        (lambda d: d.pop("vertex_ai_kms_key"), "missing key 'vertex_ai_kms_key'"),
+        (lambda d: (d["features"].update(cmek=True), d.update(vertex_ai_kms_key=None)),
+         "set exactly when features.cmek is on"),
+        (lambda d: (d["features"].update(cmek=False), d.update(vertex_ai_kms_key="k")),
+         "set exactly when features.cmek is on"),
+        (lambda d: (d["features"].update(cmek=True),
+                    d.update(vertex_ai_kms_key="projects/other/locations/x/keyRings/r/cryptoKeys/k")),
+         "must be a key of"),
     ],
 )
 def test_parse_names_the_bad_key(first_config, mutate, message):

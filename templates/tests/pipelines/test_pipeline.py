@@ -46,6 +46,61 @@ def _variant(cfg: config.EnvConfig, automl: bool, deploy: bool) -> config.EnvCon
                                endpoint_display_name=cfg.endpoint_display_name or "test-endpoint")
 
 
+def _key_inputs(spec: dict[str, Any]) -> dict[tuple[str, str], Any]:
+    """(component, input) -> value of every encryption key input of every task, however deeply
+    nested: the task's constant, else the component's default."""
+    found: dict[tuple[str, str], Any] = {}
+
+    def walk(dag: dict[str, Any]) -> None:
+        for task in dag.get("tasks", {}).values():
+            name = task["componentRef"]["name"]
+            component = spec["components"][name]
+            given = task.get("inputs", {}).get("parameters", {})
+            declared = component.get("inputDefinitions", {}).get("parameters", {})
+            for key in {*given, *declared}:
+                if "encryption_spec_key_name" in key:
+                    value = given.get(key, {}).get("runtimeValue", {}).get(
+                        "constant", declared.get(key, {}).get("defaultValue"))
+                    found[name, key] = value
+            if component.get("dag"):
+                walk(component["dag"])
+
+    walk(spec["root"]["dag"])
+    return found
+
+
+# every step that creates a Vertex AI resource, and the input that names its key
+KEYED = {
+    "comp-time-series-dataset-create": {"encryption_spec_key_name"},
+    "comp-automl-forecasting-training-job": {"training_encryption_spec_key_name",
+                                             "model_encryption_spec_key_name"},
+    "comp-train-forecaster": {"encryption_spec_key_name"},
+    "comp-model-upload": {"encryption_spec_key_name"},
+    "comp-model-batch-predict": {"encryption_spec_key_name"},
+}
+
+
+@pytest.mark.parametrize("automl", [True, False])
+@pytest.mark.parametrize("cmek", [True, False])
+def test_every_vertex_resource_uses_the_environment_key(first_config, tmp_path, automl, cmek):
+    """With cmek, the dataset, training job, model and batch prediction use the environment's key
+    (constraints/gcp.restrictNonCmekServices refuses them otherwise); without, none is set."""
+    key = (f"projects/{first_config.project_id}/locations/{first_config.region}/keyRings/"
+           "ring/cryptoKeys/aiplatform")
+    cfg = _variant(first_config, automl, deploy=True)
+    cfg = dataclasses.replace(cfg, features=dataclasses.replace(cfg.features, cmek=cmek),
+                              vertex_ai_kms_key=key if cmek else None)
+    spec = _compile(cfg, tmp_path)
+    found = _key_inputs(spec)
+    present = _components(spec)
+    expected = {(c, i) for c, inputs in KEYED.items() if c in present for i in inputs}
+    assert expected and expected <= set(found)
+    assert all(value == (key if cmek else "") for value in found.values()), found
+    p = submit.plan(cfg, commit="0123abc", template="t.yaml",
+                    now=datetime.datetime(2024, 1, 2, tzinfo=datetime.UTC))
+    assert p.encryption_spec_key_name == (key if cmek else None)
+
+
 @pytest.mark.parametrize("automl", [True, False])
 @pytest.mark.parametrize("deploy", [True, False])
 def test_spec_reflects_the_feature_toggles(first_config, tmp_path, automl, deploy):

@@ -29,6 +29,9 @@ next_branch: staging
 buckets:
   data: acme-dev-1a2b-data
   pipeline_root: acme-dev-1a2b-pipeline-root
+pipeline_root_prefixes:
+  runs: runs/
+  scheduled: scheduled/
 """
 
 
@@ -226,3 +229,23 @@ def test_publish_then_rollback_removes_everything_published(api: FakeApi, config
                           "--config-dir", str(config_dir)]) == 0
     assert api.objects[BUCKET] == {}
     assert api.pulls == []  # nothing under terraform/ to revert
+
+
+def test_artifacts_go_under_the_configured_runs_prefix(api: FakeApi, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """Published and deleted under config's pipeline_root_prefixes.runs, the prefix the bucket's
+    retention rule deletes under (one source: the generator's model)."""
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "dev.yaml").write_text(CONFIG.replace("runs: runs/", "runs: kept/runs/"))
+    build = tmp_path / "build"
+    build.mkdir()
+    (build / "metrics.json").write_text("{}")
+    assert publish_artifacts.main(["--env", "dev", "--commit", SHA, "--source", str(build),
+                                   "--config-dir", str(other)]) == 0
+    assert sorted(api.objects[BUCKET]) == [f"kept/runs/{SHA}/build/metrics.json"]
+    assert capsys.readouterr().out.strip() == f"gs://{BUCKET}/kept/runs/{SHA}/"
+    (other / "dev.yaml").write_text(CONFIG.split("pipeline_root_prefixes:")[0])
+    assert publish_artifacts.main(["--env", "dev", "--commit", SHA, "--source", str(build),
+                                   "--config-dir", str(other)]) == 1
+    assert "pipeline_root_prefixes.runs" in capsys.readouterr().err

@@ -218,7 +218,7 @@ module "pipeline_root_bucket" {
       action = { type = "Delete" }
       condition = {
         age            = var.pipeline_root_retention_days
-        matches_prefix = ["${module.project.number}/"]
+        matches_prefix = var.pipeline_root_run_prefixes
       }
     }
     noncurrent = {

@@ -205,8 +205,18 @@ variable "deletion_protection" {
   nullable    = false
 }
 
+variable "pipeline_root_run_prefixes" {
+  description = "Where pipeline runs keep their artifacts in the pipeline-root bucket (object name prefixes ending in /, e.g. runs/); the retention rule deletes objects under them after pipeline_root_retention_days. In a rendered repo they come from the generator's model (PIPELINE_ROOT_PREFIXES), the same prefixes config/<env>.yaml gives the pipeline code."
+  type        = list(string)
+  nullable    = false
+  validation {
+    condition     = length(var.pipeline_root_run_prefixes) > 0 && alltrue([for p in var.pipeline_root_run_prefixes : can(regex("^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*/$", p))])
+    error_message = "pipeline_root_run_prefixes must be at least one relative prefix ending in / (such as runs/)."
+  }
+}
+
 variable "pipeline_root_retention_days" {
-  description = "Vertex AI pipeline run directories (<project number>/... in the pipeline-root bucket) are deleted after this many days. Other prefixes (e.g. promoted runs) are kept."
+  description = "Objects under pipeline_root_run_prefixes in the pipeline-root bucket (pipeline run artifacts, including the model files a custom-trained model version was registered from) are deleted after this many days. Other prefixes are kept."
   type        = number
   default     = 90
   nullable    = false

@@ -42,6 +42,7 @@ variables {
     plan  = ["roles/browser", "roles/iam.securityReviewer", "roles/serviceusage.serviceUsageViewer"]
     apply = ["roles/resourcemanager.projectIamAdmin", "roles/serviceusage.serviceUsageAdmin"]
   }
+  pipeline_root_run_prefixes = ["runs/", "scheduled/"]
 }
 
 run "production_defaults" {
