@@ -22,3 +22,8 @@ output "build_log_bucket" {
   description = "Log bucket that keeps Cloud Build logs."
   value       = module.build_logs.bucket_id
 }
+
+output "environment_states" {
+  description = "Per environment, the state object its root uses (created empty by this root, so the read-only CI plan account can plan before the first apply)."
+  value       = { for env, state in data.terraform_remote_state.environment : env => "gs://${state.config.bucket}/${state.config.prefix}/default.tfstate" }
+}

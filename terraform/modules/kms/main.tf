@@ -14,6 +14,7 @@ resource "google_kms_key_ring" "this" {
 }
 
 resource "google_kms_crypto_key" "this" {
+  #checkov:skip=CKV_GCP_82: Deletion is refused by deletion_policy PREVENT (the default, enforced by the provider at destroy); only a disposable environment sets DELETE, which schedules key versions for destruction (restorable for 30 days). A lifecycle prevent_destroy cannot follow that per-environment rule.
   for_each        = var.keys
   name            = each.key
   key_ring        = google_kms_key_ring.this.id
