@@ -143,16 +143,13 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         parts, query = self._parts()
         name = "/".join(parts[5:])
-        if not self._may(True, name):
+        obj = self._existing(name, write=True)
+        if obj is None:
             return
         with self.state.lock:
-            obj = self.state.objects.get(name)
-            if obj is None:
-                self._not_found()
-                return
             if not self._precondition(obj, query):
                 return
-            del self.state.objects[name]
+            self.state.objects.pop(name, None)
         self._send(204)
 
     def do_POST(self) -> None:
@@ -171,8 +168,6 @@ class _Handler(BaseHTTPRequestHandler):
         elif upload == "resumable":
             meta = json.loads(body or b"{}")
             name = str(meta.get("name") or query.get("name", [""])[0])
-            if not self._may(True, name):
-                return
             session = uuid.uuid4().hex
             self.state.sessions[session] = {"name": name, "query": query}
             location = f"http://{self.headers['Host']}{urlsplit(self.path).path}?" \
@@ -209,13 +204,19 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, json.dumps({"kind": "storage#objects", "items": items,
                                     "prefixes": sorted(prefixes)}).encode())
 
-    def _get(self, name: str, *, media: bool) -> None:
-        if not self._may(False, name):
-            return
+    def _existing(self, name: str, *, write: bool) -> StoredObject | None:
+        """The object, when the caller may touch it and it exists; else the answer is sent."""
+        if not self._may(write, name):
+            return None
         with self.state.lock:
             obj = self.state.objects.get(name)
         if obj is None:
             self._not_found()
+        return obj
+
+    def _get(self, name: str, *, media: bool) -> None:
+        obj = self._existing(name, write=False)
+        if obj is None:
             return
         if not media:
             self._send(200, json.dumps(obj.resource(self.state.bucket, name)).encode())
