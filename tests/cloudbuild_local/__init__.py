@@ -1,0 +1,1 @@
+"""Local Cloud Build runner (draft docstring)."""
