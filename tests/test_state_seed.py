@@ -54,7 +54,7 @@ def _ci_plan(root: Path, env: Mapping[str, str]) -> subprocess.CompletedProcess[
     init = _terraform(root, ["init", "-lock=false"], env)
     if init.returncode != 0:
         return init
-    return _terraform(root, ["plan", "-lock=false", "-refresh=false", "-detailed-exitcode"], env)
+    return _terraform(root, ["plan", "-lock=false", "-out=tfplan", "-detailed-exitcode"], env)
 
 
 @pytest.fixture(scope="module")
