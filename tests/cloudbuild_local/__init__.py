@@ -1,1 +1,116 @@
-"""Local Cloud Build runner (draft docstring)."""
+"""Run a Cloud Build config locally, step by step, for end-to-end tests of a client repo's CI.
+
+`run_build(config, substitutions=..., workspace=..., source=..., images=..., secrets=...)`
+runs one build the way Cloud Build would, with local tools in place of the step images, and
+returns a BuildResult (status, per-step results and logs, the substitutions it ran with, what
+the fake docker built and pushed). The fakes beside it are local HTTP servers that real clients
+talk to: FakeGitHub (REST API), FakeGcs (Cloud Storage JSON API, also Terraform's gcs backend),
+FakeCloudBuild (triggers.run, builds.get/list/approve) and, inside every build, a metadata server
+that gives the steps the build's service account token (Application Default Credentials).
+
+Modeled, following Cloud Build's documentation (and its open-source local builder where the
+documentation says nothing):
+- substitutions: built-ins (PROJECT_ID, BUILD_ID, PROJECT_NUMBER, LOCATION,
+  SERVICE_ACCOUNT[_EMAIL]; for triggered builds TRIGGER_NAME, COMMIT_SHA, REVISION_ID, SHORT_SHA,
+  REPO_NAME, REPO_FULL_NAME, BRANCH_NAME, TAG_NAME, REF_NAME, TRIGGER_BUILD_CONFIG_PATH; for
+  pull requests _HEAD_BRANCH, _BASE_BRANCH, _HEAD_REPO_URL, _PR_NUMBER), user substitutions over
+  the file's defaults, `$$`, dynamic substitutions (on for every triggered build) with the
+  bash forms, MUST_MATCH/ALLOW_LOOSE, and the reference parser of the product's Cloud Build
+  check, so the check and the runner agree on what a reference is (substitution.py);
+- steps in file order (a valid order: waitFor may only name earlier steps, which is checked),
+  `name`, `entrypoint`, `args`, `env`, `dir`, `id`, `script` (not substituted) with
+  automapSubstitutions, options.env/secretEnv, `secretEnv` from
+  availableSecrets.secretManager[].versionName, resolved when the step starts: a version the
+  build's service account may not read (`readable_secrets`) fails that step, with Cloud Build's
+  PermissionDenied message, and so the build; allowFailure/allowExitCodes; per-step and build
+  timeouts (a timed-out step ends the build with TIMEOUT); `images` pushed after the steps;
+- images (images.py): `hashicorp/terraform` -> terraform on PATH, `python` -> a given
+  interpreter (and its venv), `gcr.io/cloud-builders/docker` -> a fake docker that records
+  builds and pushes (docker_fake.py), the Cloud SDK images refused (no gcloud in the CI);
+  Docker's ENTRYPOINT/CMD rules decide what a step starts, and tools an image lacks are
+  shadowed on PATH, so a config cannot lean on the machine running the test.
+
+Not modeled: containers and their isolation (steps run as local processes with the tools
+above; the network is the machine's, so a step can reach anything the test process can,
+including the fakes on 127.0.0.1, but nothing enforces that it reaches only those); steps
+running concurrently (waitFor is validated, not parallelised); volumes, KMS `secrets`, inline
+secrets and `artifacts` (NotModeled); the source fetch (the `source` tree is copied into the
+workspace as it is, .git included); private pools, logging, machine types. A pip install in a
+python step lands in the given interpreter's venv and stays there (give each test a venv when
+that matters). HOME is a per-build directory (Cloud Build's is /builder/home; both persist
+across the steps of one build).
+
+The one deliberate difference: `/workspace` is a local directory, so the runner rewrites the
+path `/workspace` in args, entrypoint, dir, env values and scripts to it.
+
+Wiring, in a test:
+
+    accounts = Accounts()
+    with FakeGitHub() as github, FakeGcs(accounts) as gcs:
+        github.add_repo("acme/repo"); github.add_token("ghp_ci", "ci-bot")
+        number = github.open_pull("acme/repo", head="feature", base="main", head_sha=sha)
+        gcs.create_bucket("plans"); gcs.grant(plan_sa, "roles/storage.objectCreator", "plans",
+                                               prefix="dev/")
+        result = run_build(
+            repo / "cloudbuild/terraform-plan.yaml", source=repo, workspace=tmp / "ws",
+            substitutions=trigger.substitutions, images=default_images(python=venv_python),
+            secrets={"projects/test-project/secrets/github-token": "ghp_ci"},
+            readable_secrets=(),  # a pull request build reads no secret
+            trigger=Trigger("dev-terraform-plan", sha, pull_request=PullRequest(number, ...)),
+            service_account=plan_sa, accounts=accounts,
+            env={**terraform_offline_env, "GITHUB_API_URL": github.url,
+                 "STORAGE_API_URL": gcs.url,
+                 "GOOGLE_BACKEND_STORAGE_CUSTOM_ENDPOINT": f"{gcs.url}/storage/v1/"},
+        )
+
+What the client scripts must honour to be testable this way: GITHUB_API_URL (GitHub REST root),
+STORAGE_API_URL (the Cloud Storage root; pass it as `client_options={"api_endpoint": ...}` and
+keep the default credentials; STORAGE_EMULATOR_HOST also reaches FakeGcs but makes the Python
+client anonymous and Go's send no credentials), CLOUDBUILD_API_URL (Cloud Build API root), and
+credentials from Application Default Credentials (google.auth.default(); the metadata server
+is found through GCE_METADATA_HOST, which the runner sets). Terraform's gcs backend reads
+GOOGLE_BACKEND_STORAGE_CUSTOM_ENDPOINT.
+"""
+
+from __future__ import annotations
+
+from tests.cloudbuild_local.cloudbuild_api import BuildRecord, FakeCloudBuild, TriggerDef
+from tests.cloudbuild_local.docker_fake import FakeRegistry
+from tests.cloudbuild_local.errors import (
+    CloudBuildLocalError,
+    InvalidBuild,
+    NotModeled,
+    UnsupportedImage,
+)
+from tests.cloudbuild_local.execute import StepResult
+from tests.cloudbuild_local.gcs import FakeGcs
+from tests.cloudbuild_local.github import FakeGitHub
+from tests.cloudbuild_local.identity import Accounts, MetadataServer
+from tests.cloudbuild_local.images import ImageMap, LocalImage, RefusedImage, default_images
+from tests.cloudbuild_local.runner import BuildResult, PullRequest, Trigger, run_build
+from tests.cloudbuild_local.triggers import triggers_from_plan
+
+__all__ = [
+    "Accounts",
+    "BuildRecord",
+    "BuildResult",
+    "CloudBuildLocalError",
+    "FakeCloudBuild",
+    "FakeGcs",
+    "FakeGitHub",
+    "FakeRegistry",
+    "ImageMap",
+    "InvalidBuild",
+    "LocalImage",
+    "MetadataServer",
+    "NotModeled",
+    "PullRequest",
+    "RefusedImage",
+    "StepResult",
+    "Trigger",
+    "TriggerDef",
+    "UnsupportedImage",
+    "default_images",
+    "run_build",
+    "triggers_from_plan",
+]

@@ -2,9 +2,9 @@
 
 Cloud Build evaluates them with the drone/envsubst library (its local builder vendors it); this
 follows that library's documented table: case (`^ ^^ , ,,`), substring (`:n`, `:n:len`),
-defaults (`:- - := =`, all "if empty"), glob trims (`# ## % %%`; `*` does not cross `/`, as
-in Go's path.Match, and an empty match does not count, as there) and literal replacement
-(`/ // /# /%`). `${#VAR}`, `+`, `?` and `@` forms are not supported there and raise
+defaults (`:- - := =`, all "if empty"), glob trims (`# ## % %%`, with envsubst's copy of Go's
+path.Match, where `*` and `?` also match `/`, and an empty match does not count) and literal
+replacement (`/ // /# /%`). `${#VAR}`, `+`, `?` and `@` forms are not supported there and raise
 InvalidBuild here.
 """
 
@@ -19,14 +19,18 @@ Expand = Callable[[str], str]  # expands substitution references inside an opera
 
 
 def _glob(pattern: str) -> re.Pattern[str]:
-    """Go's path.Match as a regex: `*` and `?` do not match '/', `[...]` is a class."""
+    """envsubst's path.Match as a regex: `*` any run, `?` any character, `[...]` a class,
+    `\\c` the character c."""
     out, i = [], 0
     while i < len(pattern):
         c = pattern[i]
         if c == "*":
-            out.append("[^/]*")
+            out.append(".*")
         elif c == "?":
-            out.append("[^/]")
+            out.append(".")
+        elif c == "\\" and i + 1 < len(pattern):
+            i += 1
+            out.append(re.escape(pattern[i]))
         elif c == "[" and "]" in pattern[i + 1 :]:
             end = pattern.index("]", i + 1)
             body = pattern[i + 1 : end].replace("\\", "\\\\")
