@@ -34,8 +34,10 @@ Not modeled: containers and their isolation (steps run as local processes with t
 above; the network is the machine's, so a step can reach anything the test process can,
 including the fakes on 127.0.0.1, but nothing enforces that it reaches only those); steps
 running concurrently (waitFor is validated, not parallelised); volumes, KMS `secrets`, inline
-secrets and `artifacts` (NotModeled); the source fetch (the `source` tree is copied into the
-workspace as it is, .git included); private pools, logging, machine types. A pip install in a
+secrets and `artifacts` (NotModeled); the config's `serviceAccount`, `logsBucket`, logging,
+pools and machine types (accepted and ignored: the caller names the service account); the
+source fetch (the `source` tree is copied into the
+workspace as it is, .git included). A pip install in a
 python step lands in the given interpreter's venv and stays there (give each test a venv when
 that matters). HOME is a per-build directory (Cloud Build's is /builder/home; both persist
 across the steps of one build).
@@ -46,22 +48,36 @@ path `/workspace` in args, entrypoint, dir, env values and scripts to it.
 Wiring, in a test:
 
     accounts = Accounts()
-    with FakeGitHub() as github, FakeGcs(accounts) as gcs:
-        github.add_repo("acme/repo"); github.add_token("ghp_ci", "ci-bot")
+    plan = triggers_from_plan(bootstrap_plan_json)["dev-terraform-plan"]  # a TriggerDef
+    with FakeGitHub() as github, FakeGcs(accounts) as gcs, \
+            generator.offline.offline_providers(tmp / "tf", reattach=True) as tf_env:
+        github.add_repo("acme/repo")
+        github.add_token("ghp_ci", "ci-bot")
         number = github.open_pull("acme/repo", head="feature", base="main", head_sha=sha)
-        gcs.create_bucket("plans"); gcs.grant(plan_sa, "roles/storage.objectCreator", "plans",
-                                               prefix="dev/")
+        gcs.create_bucket("acme-tfstate")
+        gcs.grant(plan.service_account, "roles/storage.objectViewer", "acme-tfstate")
+        gcs.create_bucket("plans")
+        gcs.grant(plan.service_account, "roles/storage.objectCreator", "plans", prefix="dev/")
         result = run_build(
-            repo / "cloudbuild/terraform-plan.yaml", source=repo, workspace=tmp / "ws",
-            substitutions=trigger.substitutions, images=default_images(python=venv_python),
+            repo / plan.filename, source=repo, workspace=tmp / "ws",
+            substitutions=plan.substitutions, images=default_images(python=venv_python),
             secrets={"projects/test-project/secrets/github-token": "ghp_ci"},
             readable_secrets=(),  # a pull request build reads no secret
-            trigger=Trigger("dev-terraform-plan", sha, pull_request=PullRequest(number, ...)),
-            service_account=plan_sa, accounts=accounts,
-            env={**terraform_offline_env, "GITHUB_API_URL": github.url,
-                 "STORAGE_API_URL": gcs.url,
+            trigger=Trigger(plan.name, sha, repo_full_name="acme/repo",
+                            pull_request=PullRequest(number, "feature", "main")),
+            service_account=plan.service_account, accounts=accounts,
+            env={**tf_env, "GITHUB_API_URL": github.url, "STORAGE_API_URL": gcs.url,
                  "GOOGLE_BACKEND_STORAGE_CUSTOM_ENDPOINT": f"{gcs.url}/storage/v1/"},
         )
+        assert result.ok, result.log
+
+A chain of builds: FakeCloudBuild(accounts, project_id=..., location=..., triggers=[TriggerDef
+...], approvers=[...]); `run_trigger(name, ...)` is the GitHub event, a step may call
+triggers.run itself (CLOUDBUILD_API_URL), `decide(build_id, approver, approve=True)` or the
+API approves, and `drain(execute)` runs what is queued, `execute` being a run_build of the
+record (`record.trigger.filename`, `record.substitutions`, `record.runner_trigger()`,
+`record.trigger.service_account`, `build_id=record.id`). tests/test_cloudbuild_local.py has
+each of these as a working example.
 
 What the client scripts must honour to be testable this way: GITHUB_API_URL (GitHub REST root),
 STORAGE_API_URL (the Cloud Storage root; pass it as `client_options={"api_endpoint": ...}` and

@@ -179,7 +179,12 @@ def terraform_image(terraform: str) -> LocalImage:
 
 
 def python_image(python: str | Path) -> LocalImage:
-    interpreter = Path(python).absolute()
+    """The python image as `python` (a path, or a name looked up on PATH), kept as given: a
+    venv's interpreter stays the venv's (its symlink is not resolved)."""
+    found = shutil.which(str(python)) if "/" not in str(python) else str(python)
+    if found is None:
+        raise UnsupportedImage(f"python interpreter {python!r} not found")
+    interpreter = Path(found).absolute()
     bin_dir = interpreter.parent
     commands = {**_SHELLS, "bash": "/bin/bash"}
     for name in ("python", "python3"):

@@ -244,10 +244,21 @@ def run_build(
     location: str = DEFAULT_LOCATION,
     log: LineSink | None = None,
 ) -> BuildResult:
-    """Run the build config `config` over a copy of `source` in `workspace` (see the package
-    docstring for what is modeled). Raises InvalidBuild where Cloud Build would refuse to create
-    the build, UnsupportedImage for an image without a local stand-in, NotModeled for features
-    the runner cannot reproduce; a build that starts returns a BuildResult."""
+    """Run the build config `config` over a copy of `source` in `workspace` (a new or empty
+    directory; see the package docstring for what is modeled).
+
+    `substitutions` are the request's (a trigger's): they override the file's defaults.
+    `secrets` is Secret Manager: versionName (or a secret's name, for all its versions) ->
+    payload; `readable_secrets` the names the build's service account may access (None: all).
+    `env` is the machine's environment for every step (endpoints of the fakes, terraform's
+    offline CLI config; PATH, when given, is the base the images prepend to). With `accounts`
+    a metadata server serves `service_account`'s token to the steps; without, the steps have
+    no Google credentials. `trigger` makes it a triggered build. `log` receives every output
+    line as it comes.
+
+    Raises InvalidBuild where Cloud Build would refuse to create the build, UnsupportedImage for
+    an image without a local stand-in, NotModeled for features the runner cannot reproduce; a
+    build that starts returns a BuildResult."""
     build_id = build_id or str(uuid.uuid4())
     service_account = service_account or f"{project_number}-compute@developer.gserviceaccount.com"
     raw = config_module.load(config)
