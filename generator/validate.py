@@ -4,8 +4,9 @@ For every root module (`terraform/bootstrap`, each `terraform/envs/*`), in the o
 (generator.workspace: a scratch copy with local backends and the stand-in providers), run
 `terraform init` and `plan` (which validates first; a separate `validate` runs only when plan is
 skipped), and `terraform test` where `*.tftest.hcl` files exist (also in modules), all through
-generator.tfrunner. Around that: `terraform fmt -check`, the Cloud Build check
-(generator.cloudbuild, over the roots' plans) and checkov when it is installed.
+generator.tfrunner. Around that: `terraform fmt -check`, the checks over the roots' plans (the
+Cloud Build check, generator.cloudbuild; the IAM proof, generator.iam) and checkov when it is
+installed.
 
 The result is a `Report`; `format_report` renders the summary table, `Report.to_json` the
 machine-readable form. Diagnostics keep terraform's file and line, relative to the repo.
@@ -36,7 +37,8 @@ from generator.workspace import Workspace, offline_workspace, root_modules
 __all__ = ["STAGES", "Problem", "Report", "RootResult", "ValidateError", "format_report",
            "validate_repo"]
 
-STAGES: tuple[str, ...] = ("fmt", "init", "validate", "plan", "test", "cloudbuild", "checkov")
+STAGES: tuple[str, ...] = ("fmt", "init", "validate", "plan", "test", "cloudbuild", "iam",
+                           "checkov")
 TF_STAGES = frozenset({"init", "validate", "plan", "test"})
 ROOT_STEPS = ("init", "validate", "plan", "test")
 MODULE_STEPS = ("init", "test")  # modules with terraform tests
@@ -132,12 +134,13 @@ class RootResult:
 class Report:
     dest: Path
     roots: list[RootResult] = field(default_factory=list)
-    repo_problems: list[Problem] = field(default_factory=list)  # fmt, cloudbuild, checkov
+    repo_problems: list[Problem] = field(default_factory=list)  # fmt, cloudbuild, iam, checkov
     warnings: list[Problem] = field(default_factory=list)  # repo-level: deprecated values...
     stages: dict[str, str] = field(default_factory=dict)  # repo-level stages
     skipped: tuple[str, ...] = ()
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    iam: dict[str, Any] = field(default_factory=dict)  # the IAM proof's counts and report
 
     @property
     def plans(self) -> dict[str, dict[str, Any]]:
@@ -165,6 +168,7 @@ class Report:
             "problems": [p.to_json() for p in self.problems],
             "warnings": [p.to_json() for p in self.warnings],
             "notes": self.notes,
+            "iam": self.iam,
             "seconds": round(self.seconds, 2),
         }
 
@@ -361,9 +365,17 @@ def check_fmt(dest: Path) -> list[Problem]:
     ]
 
 
-def check_cloudbuild(dest: Path, plans: Mapping[str, Mapping[str, Any]]
-                     ) -> tuple[list[Problem], list[Problem]]:
-    """(problems, warnings) of the Cloud Build check over the roots' plans."""
+@dataclass
+class PlanCheck:
+    """What a check over the roots' plans found (problems fail validate, warnings do not)."""
+
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)  # for the JSON report
+
+
+def check_cloudbuild(dest: Path, plans: Mapping[str, Mapping[str, Any]]) -> PlanCheck:
+    """The Cloud Build check over the roots' plans."""
     from generator import cloudbuild
 
     found = [
@@ -371,8 +383,26 @@ def check_cloudbuild(dest: Path, plans: Mapping[str, Mapping[str, Any]]
                     f.file if f.address else ""))
         for f in cloudbuild.check_repo(dest, plans)
     ]
-    return ([p for f, p in found if f.severity == "error"],
-            [p for f, p in found if f.severity != "error"])
+    return PlanCheck([p for f, p in found if f.severity == "error"],
+                     [p for f, p in found if f.severity != "error"])
+
+
+def check_iam(dest: Path, plans: Mapping[str, Mapping[str, Any]]) -> PlanCheck:
+    """The IAM proof over the roots' plans: declared needs against grants, role names, and the
+    least-privilege report (warnings, and in `data`)."""
+    from generator import iam
+
+    result = iam.check_repo(dest, plans)
+    found = [(f, Problem("iam", f.message, f.file, f.line, f.root)) for f in result.findings]
+    return PlanCheck([p for f, p in found if f.severity == "error"],
+                     [p for f, p in found if f.severity != "error"], result.to_json())
+
+
+# The checks that read the roots' plans (after the plan stage), by stage name.
+PLAN_CHECKS: dict[str, Callable[[Path, Mapping[str, Mapping[str, Any]]], PlanCheck]] = {
+    "cloudbuild": check_cloudbuild,
+    "iam": check_iam,
+}
 
 
 def check_checkov(dest: Path, checkov: str) -> list[Problem]:
@@ -448,7 +478,8 @@ def _run_terraform(dest: Path, roots: list[Path], skipped: frozenset[str], jobs:
     with offline_workspace(dest) as space:
         for note in space.notes:
             say(note)
-        checker = ModuleChecker(space, skipped, want_triggers="cloudbuild" not in skipped)
+        # the Cloud Build check and the IAM proof both read the triggers
+        checker = ModuleChecker(space, skipped, want_triggers=not skipped >= {"cloudbuild", "iam"})
         w_roots = [space.path(r.relative_to(dest)) for r in roots]
         jobs_list: list[tuple[Path, str]] = [(r, "root") for r in w_roots]
         if "test" not in skipped:
@@ -472,16 +503,16 @@ def _collect(report: Report, name: str, future: Future[list[Problem]]) -> None:
     report.stages[name] = "failed" if found else "ok"
 
 
-def _collect_cloudbuild(
-    report: Report, future: Future[tuple[list[Problem], list[Problem]]]
-) -> None:
+def _collect_plan_check(report: Report, name: str, future: Future[PlanCheck]) -> None:
     try:
-        problems, warnings = future.result()
+        found = future.result()
     except Exception as exc:  # a crashing checker is a finding, not a traceback
-        problems, warnings = [Problem("cloudbuild", f"the cloudbuild check crashed: {exc!r}")], []
-    report.repo_problems += problems
-    report.warnings += warnings
-    report.stages["cloudbuild"] = "failed" if problems else "ok"
+        found = PlanCheck([Problem(name, f"the {name} check crashed: {exc!r}")])
+    report.repo_problems += found.problems
+    report.warnings += found.warnings
+    report.stages[name] = "failed" if found.problems else "ok"
+    if name == "iam":
+        report.iam = found.data
 
 
 def validate_repo(
@@ -499,18 +530,18 @@ def validate_repo(
     start = time.monotonic()
     report = Report(dest, skipped=tuple(s for s in STAGES if s in skipped))
     side_checks = _side_checks(dest, skipped, report)
-    with ThreadPoolExecutor(max_workers=max(1, len(side_checks))) as side:
+    with ThreadPoolExecutor(max_workers=max(1, len(side_checks) + len(PLAN_CHECKS))) as side:
         futures = {name: side.submit(fn) for name, fn in side_checks.items()}
         if futures:
             say(", ".join(futures) + " (in the background)")
         if not skipped >= TF_STAGES and roots:
             report.roots, report.notes = _run_terraform(dest, roots, skipped, jobs, say)
-        if "cloudbuild" not in skipped:
-            cloudbuild = side.submit(check_cloudbuild, dest, report.plans)
+        plan_checks = {name: side.submit(check, dest, report.plans)
+                       for name, check in PLAN_CHECKS.items() if name not in skipped}
         for name, future in futures.items():
             _collect(report, name, future)
-        if "cloudbuild" not in skipped:
-            _collect_cloudbuild(report, cloudbuild)
+        for name, plan_check in plan_checks.items():
+            _collect_plan_check(report, name, plan_check)
     report.seconds = time.monotonic() - start
     return report
 
@@ -539,7 +570,7 @@ def _adds_text(r: RootResult) -> str:
 def format_report(report: Report) -> str:
     """Human-readable summary: one row per root, then every problem with file:line."""
     lines = [f"mlopsgen validate {report.dest} (offline stand-in providers)"]
-    for stage in ("fmt", "cloudbuild", "checkov"):
+    for stage in ("fmt", *PLAN_CHECKS, "checkov"):
         if stage in report.stages:
             lines.append(f"  {stage:<10} {report.stages[stage]}")
     if report.roots:
