@@ -16,6 +16,13 @@ locals {
   )]...)
 }
 
+# The emails GCP gives the accounts (account id and project), known when planning, so plans show
+# who each grant and trigger is for; referencing the accounts keeps the dependency on them.
+locals {
+  emails  = { for k, sa in google_service_account.this : k => "${sa.account_id}@${sa.project}.iam.gserviceaccount.com" }
+  members = { for k, email in local.emails : k => "serviceAccount:${email}" }
+}
+
 # Per environment: a read-only plan account and an apply account. Cloud Build runs as them;
 # nothing outside Google Cloud gets keys (Workload Identity Federation instead).
 resource "google_service_account" "this" {
@@ -30,14 +37,14 @@ resource "google_project_iam_member" "cicd" {
   for_each = local.cicd_grants
   project  = var.project_id
   role     = each.value.role
-  member   = google_service_account.this[each.value.account].member
+  member   = local.members[each.value.account]
 }
 
 resource "google_project_iam_member" "seed" {
   for_each = local.seed_grants
   project  = each.value.project
   role     = each.value.role
-  member   = google_service_account.this[each.value.account].member
+  member   = local.members[each.value.account]
 }
 
 # Only apply accounts of environments whose project CI creates: create it under the parent and
@@ -46,19 +53,19 @@ resource "google_organization_iam_member" "project_creator" {
   for_each = local.parent_type == "organizations" ? local.creators : {}
   org_id   = local.parent_id
   role     = "roles/resourcemanager.projectCreator"
-  member   = google_service_account.this["${each.key}/apply"].member
+  member   = local.members["${each.key}/apply"]
 }
 
 resource "google_folder_iam_member" "project_creator" {
   for_each = local.parent_type == "folders" ? local.creators : {}
   folder   = var.parent
   role     = "roles/resourcemanager.projectCreator"
-  member   = google_service_account.this["${each.key}/apply"].member
+  member   = local.members["${each.key}/apply"]
 }
 
 resource "google_billing_account_iam_member" "billing_user" {
   for_each           = local.creators
   billing_account_id = var.billing_account
   role               = "roles/billing.user"
-  member             = google_service_account.this["${each.key}/apply"].member
+  member             = local.members["${each.key}/apply"]
 }

@@ -7,11 +7,17 @@ resource "google_service_account" "this" {
   description  = var.description
 }
 
+locals {
+  # The email GCP gives the account (account id and project), known when planning: plans show
+  # who every grant is for. Referencing the account keeps the dependency on it.
+  email = "${google_service_account.this.account_id}@${google_service_account.this.project}.iam.gserviceaccount.com"
+}
+
 resource "google_project_iam_member" "this" {
   for_each = var.project_roles
   project  = var.project_id
   role     = each.value
-  member   = google_service_account.this.member
+  member   = "serviceAccount:${local.email}"
 }
 
 resource "google_service_account_iam_member" "this" {

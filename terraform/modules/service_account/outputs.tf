@@ -1,16 +1,16 @@
 output "email" {
   description = "Service account email."
-  value       = google_service_account.this.email
+  value       = local.email
 }
 
 output "member" {
   description = "IAM member string (serviceAccount:<email>)."
-  value       = google_service_account.this.member
+  value       = "serviceAccount:${local.email}"
 }
 
 output "id" {
   description = "Fully qualified resource name (projects/<project>/serviceAccounts/<email>), as Cloud Build triggers and IAM resources expect it."
-  value       = google_service_account.this.name
+  value       = "projects/${google_service_account.this.project}/serviceAccounts/${local.email}"
 }
 
 output "project_roles" {
