@@ -9,7 +9,7 @@ from typing import Any
 
 from generator.iam import check, grants, report, scopes, snapshot, sources
 from generator.iam.grants import Grant
-from generator.iam.needs import NeedsError
+from generator.iam.needs import Need, NeedsError
 from generator.iam.planview import PlanView
 
 OWNER = "roles/owner"
@@ -21,6 +21,7 @@ class Result:
     uses: list[report.RoleUse] = field(default_factory=list)
     needs: int = 0
     grants: int = 0
+    declared: list[Need] = field(default_factory=list, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {"needs": self.needs, "grants": self.grants,
@@ -93,6 +94,7 @@ def check_repo(repo: Path, plans: Mapping[str, Mapping[str, Any]],
     result.uses = report.role_uses(matcher, collected.needs)
     result.findings += report.findings(result.uses)
     result.needs, result.grants = len(collected.needs), len(all_grants)
+    result.declared = collected.needs
     return result
 
 
