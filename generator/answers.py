@@ -80,6 +80,10 @@ _GH_REPO_RE = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 _APPROVER_RE = re.compile(
     r"^@[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}(?:/[A-Za-z0-9_.-]{1,100})?$"
 )
+_PRINCIPAL_RE = re.compile(
+    r"^(user|group):[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}"
+    r"[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 _EMAIL_RE = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
@@ -231,6 +235,17 @@ def _approvers(value: Any, answers: Mapping[str, Any]) -> str | None:
             return f"{item!r} must be @user or @org/team"
     if len(set(value)) != len(value):
         return "must not repeat an approver"
+    return None
+
+
+def _data_scientists(value: Any, answers: Mapping[str, Any]) -> str | None:
+    if not isinstance(value, list):
+        return "must be a list of user:<email> or group:<email> (empty for none)"
+    for item in value:
+        if not isinstance(item, str) or len(item) > 260 or not _PRINCIPAL_RE.match(item):
+            return f"{item!r} must be user:<email> or group:<email>"
+    if len({v.lower() for v in value}) != len(value):
+        return "must not repeat a principal"
     return None
 
 
@@ -505,6 +520,15 @@ QUESTIONS: tuple[Question, ...] = (
         '["@{{ github_owner }}/ml-platform"]',
         _approvers,
         python_default=lambda a: [f"@{a.get('github_owner', '')}/ml-platform"],
+    ),
+    Question(
+        "data_scientists",
+        "yaml",
+        "Who opens and runs the Workbench notebooks: a list of user:<email> or group:<email> "
+        "(they get the instance and act as its service account; Google admits individual "
+        "users to a Workbench instance's JupyterLab, so list users); empty for none",
+        [],
+        _data_scientists,
     ),
     Question(
         "notification_email",

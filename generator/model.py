@@ -34,6 +34,10 @@ SERVICE_ACCOUNT_ROLES = ("pipeline", "notebook", "ci-plan", "ci-apply")
 # (mlops_platform `pipeline_root_run_prefixes`).
 PIPELINE_ROOT_PREFIXES: dict[str, str] = {"runs": "runs/", "scheduled": "scheduled/"}
 
+# The zone (in the region) of each environment's Workbench instance; config/<env>.yaml names the
+# instance (its data scientists open it) and the platform module puts it there.
+WORKBENCH_ZONE_SUFFIX = "b"
+
 # With cmek, every Vertex AI resource of an environment is encrypted with this key of the
 # environment's key ring (the mlops_platform module's `aiplatform` key).
 VERTEX_AI_KMS_KEY = "aiplatform"
@@ -164,6 +168,8 @@ def _env_context(
         "datasets": {
             "training": f"{underscored}_{env}_training",
             "predictions": f"{underscored}_{env}_predictions",
+            # the pipeline's own: its run tables (snapshots, training and forecast inputs)
+            "runs": f"{underscored}_{env}_runs",
         },
         "service_accounts": accounts,
         "service_account_emails": emails,
@@ -181,6 +187,11 @@ def _env_context(
         "endpoint": f"{slug}-{env}-forecast",
         "feature_online_store": f"{underscored}_{env}_features",
         "workbench_instance": f"{env}-workbench",
+        "workbench_zone": f"{a['region']}-{WORKBENCH_ZONE_SUFFIX}",
+        "workbench_instance_name": (
+            f"projects/{project_id}/locations/{a['region']}-{WORKBENCH_ZONE_SUFFIX}/instances/"
+            f"{env}-workbench" if "workbench" in features else None
+        ),
         # Private network for Workbench / Dataflow (the projects have no default network).
         "network": {
             "name": f"{env}-mlops",
@@ -246,6 +257,8 @@ def build_context(
         "features": features,
         "enabled_features": [f for f in answers_mod.FEATURES if features[f]],
         "notification_email": a["notification_email"],
+        # IAM principals who open and run the Workbench notebooks (answer data_scientists)
+        "data_scientists": list(a["data_scientists"]),
         "github": {
             "owner": a["github_owner"],
             "repo": a["github_repo"],
@@ -323,6 +336,8 @@ def _platform_inputs(ctx: Mapping[str, Any], env: Mapping[str, Any]) -> dict[str
         "names": _platform_names(env),
         "ci_service_accounts": {"plan": emails["ci-plan"], "apply": emails["ci-apply"]},
         "ci_seed_roles": ctx["ci_seed_roles"],
+        "workbench": {"zone_suffix": WORKBENCH_ZONE_SUFFIX},
+        "workbench_users": ctx["data_scientists"] if ctx["features"]["workbench"] else [],
         "pipeline_root_run_prefixes": list(env["pipeline_root_prefixes"].values()),
     }
 

@@ -85,7 +85,7 @@ def test_datasets_keep_their_contents(planned: Any) -> None:
     cmek = "cmek" in answers["features"]
     for env, resources in by_env.items():
         datasets = _of(resources, "google_bigquery_dataset")
-        assert len(datasets) == 2, env
+        assert len(datasets) == 3, env  # training, predictions, the pipeline's run tables
         for dataset in datasets:
             assert dataset["values"]["delete_contents_on_destroy"] is False
             assert bool(dataset["values"].get("default_encryption_configuration")) is cmek

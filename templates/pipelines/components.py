@@ -36,6 +36,7 @@ def prepare_training_data(
     project: str,
     location: str,
     source_table: str,
+    runs_dataset: str,
     predictions_dataset: str,
     run_name: str,
     snapshot_time: str,
@@ -49,7 +50,8 @@ def prepare_training_data(
      ("predictions_bq_uri", str), ("snapshot_table", str), ("snapshot_time", str)],
 ):
     """Extract + preprocess: snapshot the source table (the run's exact data, re-readable later),
-    then build the run's training table and batch-prediction input from that snapshot."""
+    then build the run's training table and batch-prediction input from that snapshot. All three
+    go to `runs_dataset` (the pipeline's own; the source's dataset stays read-only to it)."""
     import datetime
     import re
 
@@ -58,7 +60,7 @@ def prepare_training_data(
     parts = source_table.split(".")
     if len(parts) != 3 or not all(parts):
         raise ValueError(f"source_table must be project.dataset.table, got {source_table!r}")
-    src_project, dataset, table = parts
+    src_project, _source_dataset, table = parts
     run = re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9_]", "_", run_name)).strip("_")[-200:]
     if snapshot_time:
         at = datetime.datetime.fromisoformat(snapshot_time.replace("Z", "+00:00"))
@@ -67,10 +69,12 @@ def prepare_training_data(
     if at.tzinfo is None:
         at = at.replace(tzinfo=datetime.UTC)
     stamp = at.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S+00")
+    if not re.fullmatch(r"[A-Za-z0-9_]{1,1024}", runs_dataset):
+        raise ValueError(f"runs_dataset must be a dataset id, got {runs_dataset!r}")
     names = {
-        "snapshot": f"{src_project}.{dataset}.{table}_snapshot_{run}",
-        "train_table": f"{src_project}.{dataset}.train_{run}",
-        "forecast_table": f"{src_project}.{dataset}.forecast_input_{run}",
+        "snapshot": f"{src_project}.{runs_dataset}.{table}_snapshot_{run}",
+        "train_table": f"{src_project}.{runs_dataset}.train_{run}",
+        "forecast_table": f"{src_project}.{runs_dataset}.forecast_input_{run}",
     }
     client = bigquery.Client(project=project, location=location)
     labels = {"pipeline-run": run.lower().replace("_", "-")[:63]}

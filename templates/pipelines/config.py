@@ -43,6 +43,8 @@ class EnvConfig:
     pipeline_root_bucket: str
     training_dataset: str
     predictions_dataset: str
+    # the pipeline's own dataset: its run tables (snapshot, training table, forecast input)
+    runs_dataset: str
     pipeline_service_account: str
     notebook_service_account: str | None
     docker_repo: str
@@ -127,6 +129,7 @@ def parse(data: Any, where: str = "config") -> EnvConfig:
         pipeline_root_bucket=_str(buckets, "pipeline_root", f"{where}: buckets"),
         training_dataset=_str(datasets, "training", f"{where}: datasets"),
         predictions_dataset=_str(datasets, "predictions", f"{where}: datasets"),
+        runs_dataset=_str(datasets, "runs", f"{where}: datasets"),
         pipeline_service_account=_str(accounts, "pipeline", f"{where}: service_accounts"),
         notebook_service_account=_str(
             accounts, "notebook", f"{where}: service_accounts", optional=True

@@ -48,6 +48,7 @@ def plan(cfg: config.EnvConfig, *, commit: str, template: str, now: datetime.dat
     values: dict[str, Any] = {
         "commit": commit, "project": cfg.project_id, "location": cfg.region,
         "environment": cfg.environment, "predictions_dataset": cfg.predictions_dataset,
+        "runs_dataset": cfg.runs_dataset,
         "source_table": f"{cfg.project_id}.{cfg.training_dataset}.{sql.SOURCE_TABLE}",
     }
     values.update(parameters or {})

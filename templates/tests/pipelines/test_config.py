@@ -14,7 +14,7 @@ EXPECTED_KEYS = {
     "environment", "project_id", "region", "branch", "next_environment", "next_branch", "buckets",
     "datasets", "service_accounts", "artifact_registry", "pubsub_topic",
     "tensorboard_display_name", "endpoint_display_name", "notification_email", "features",
-    "pipeline_root_prefixes", "vertex_ai_kms_key",
+    "pipeline_root_prefixes", "vertex_ai_kms_key", "workbench_instance", "data_scientists",
 }
 
 
@@ -36,6 +36,9 @@ def test_every_rendered_config_parses_with_exactly_the_documented_keys(env_confi
         assert (cfg.endpoint_display_name is not None) == cfg.features.model_deployment
         assert (cfg.notebook_service_account is not None) == cfg.features.workbench
         assert (cfg.vertex_ai_kms_key is not None) == cfg.features.cmek
+        # run tables go to the pipeline's own dataset; curated training data is read-only to it
+        assert cfg.runs_dataset not in (cfg.training_dataset, cfg.predictions_dataset)
+        assert (raw["workbench_instance"] is not None) == cfg.features.workbench
         if cfg.vertex_ai_kms_key:
             assert cfg.vertex_ai_kms_key.startswith(
                 f"projects/{cfg.project_id}/locations/{cfg.region}/keyRings/")

@@ -1,6 +1,8 @@
 locals {
-  f               = var.features
-  needs_network   = local.f.workbench || local.f.automl
+  f = var.features
+  # the private network is for the Workbench VM (AutoML forecasting runs in Vertex AI's own
+  # infrastructure: no Dataflow workers, no network of ours)
+  needs_network   = local.f.workbench
   deploy_endpoint = local.f.model_deployment || local.f.model_monitoring
   labels          = merge(var.labels, { environment = var.environment })
   primitive_roles = ["roles/owner", "roles/editor", "roles/viewer"]
@@ -24,7 +26,6 @@ locals {
     ],
     local.needs_network ? ["compute.googleapis.com"] : [],
     local.f.workbench ? ["notebooks.googleapis.com"] : [],
-    local.f.automl ? ["dataflow.googleapis.com"] : [],
     local.f.cmek ? ["cloudkms.googleapis.com"] : [],
   )))
 
@@ -39,7 +40,14 @@ locals {
     },
     local.f.workbench ? { compute = "compute" } : {},
   ) : {}
-  kms_key = try(module.kms[0].key_ids, {})
+  # Each store takes its key id from the grant that lets its service agent use the key, so no
+  # store is created before its agent may encrypt with it.
+  kms_key = merge(
+    { for k, g in google_kms_crypto_key_iam_member.service_identity : k => g.crypto_key_id },
+    { for g in google_kms_crypto_key_iam_member.storage_agent : "storage" => g.crypto_key_id },
+    { for g in google_kms_crypto_key_iam_member.bigquery_agent : "bigquery" => g.crypto_key_id },
+    { for g in google_kms_crypto_key_iam_member.compute_agent : "compute" => g.crypto_key_id },
+  )
 
   # CI accounts: everything they need on this project, minus what the bootstrap root already
   # granted on a project that existed before CI ran.
@@ -66,17 +74,15 @@ locals {
     } },
   )
 
-  pipeline_roles = setunion(
-    [
-      "roles/aiplatform.user",
-      "roles/bigquery.jobUser",
-      "roles/bigquery.readSessionUser",
-      "roles/logging.logWriter",
-      "roles/monitoring.metricWriter",
-    ],
-    # AutoML tabular workflows run Dataflow jobs as the pipeline account.
-    local.f.automl ? ["roles/dataflow.developer", "roles/dataflow.worker"] : [],
-  )
+  # What the pipeline's steps do as this account: pipelines/iam-needs.yaml (AutoML forecasting,
+  # AutoMLForecastingTrainingJobRunOp, trains in Vertex AI: no Dataflow).
+  pipeline_roles = [
+    "roles/aiplatform.user",
+    "roles/bigquery.jobUser",
+    "roles/bigquery.readSessionUser",
+    "roles/logging.logWriter",
+    "roles/monitoring.metricWriter",
+  ]
   notebook_roles = [
     "roles/aiplatform.user",
     "roles/bigquery.jobUser",
@@ -145,11 +151,40 @@ module "kms" {
   deletion_policy = local.deletion_policy
   labels          = local.labels
   rotation_period = var.kms_rotation_period
-  keys = {
-    for k in keys(local.kms_keys) : k => {
-      encrypters = ["serviceAccount:${module.project.service_agents[k]}"]
-    }
-  }
+  keys            = { for k in keys(local.kms_keys) : k => {} }
+}
+
+# CMEK: each service agent may use its own service's key and nothing else. One grant per kind of
+# agent, each naming the resource the agent comes from (a plan traces every grant to its agent,
+# even before the project has a number): the service identities (Vertex AI, Artifact Registry,
+# Pub/Sub), the Cloud Storage and BigQuery agents, and the Compute Engine agent of the
+# Workbench disks, whose address Google derives from the project number.
+resource "google_kms_crypto_key_iam_member" "service_identity" {
+  for_each      = module.project.service_identities
+  crypto_key_id = module.kms[0].key_ids[each.key]
+  role          = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+  member        = each.value.member
+}
+
+resource "google_kms_crypto_key_iam_member" "storage_agent" {
+  count         = local.f.cmek ? 1 : 0
+  crypto_key_id = module.kms[0].key_ids["storage"]
+  role          = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+  member        = module.project.storage_service_agent
+}
+
+resource "google_kms_crypto_key_iam_member" "bigquery_agent" {
+  count         = local.f.cmek ? 1 : 0
+  crypto_key_id = module.kms[0].key_ids["bigquery"]
+  role          = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+  member        = module.project.bigquery_service_agent
+}
+
+resource "google_kms_crypto_key_iam_member" "compute_agent" {
+  count         = local.f.cmek && local.f.workbench ? 1 : 0
+  crypto_key_id = module.kms[0].key_ids["compute"]
+  role          = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+  member        = "serviceAccount:service-${module.project.number}@compute-system.iam.gserviceaccount.com"
 }
 
 module "pipeline_sa" {
@@ -175,6 +210,10 @@ module "notebook_sa" {
   display_name  = "Workbench notebooks (${var.environment})"
   description   = "Identity of the ${var.environment} Workbench instance."
   project_roles = local.notebook_roles
+  # Service-account access to JupyterLab: whoever opens the instance acts as this account.
+  iam_members = { for u in var.workbench_users : "user/${u}" => {
+    role = "roles/iam.serviceAccountUser", member = u
+  } }
 }
 
 module "data_bucket" {
@@ -234,21 +273,36 @@ module "pipeline_root_bucket" {
 }
 
 locals {
-  # training data (the pipeline reads it, notebooks write it) and predictions (the reverse)
+  # training data (the pipeline reads it, notebooks write it), predictions (the reverse), and the
+  # pipeline's own run tables: per run a snapshot of the training data (kept by its own
+  # expiration), the training table and the batch-prediction input (pipelines/sql.py). The
+  # pipeline owns that dataset: creating a snapshot that expires takes
+  # bigquery.tables.deleteSnapshot, which only bigquery.dataOwner (of the predefined roles that
+  # grant table access) has; curated training data stays read-only to the pipeline.
   datasets = {
     training = {
-      id            = var.names.datasets.training
-      friendly_name = "Training data (${var.environment})"
-      description   = "Training data and features for ${local.display_name}."
-      pipeline      = "roles/bigquery.dataViewer"
-      notebook      = "roles/bigquery.dataEditor"
+      id              = var.names.datasets.training
+      friendly_name   = "Training data (${var.environment})"
+      description     = "Training data and features for ${local.display_name}."
+      pipeline        = "roles/bigquery.dataViewer"
+      notebook        = "roles/bigquery.dataEditor"
+      expiration_days = null
     }
     predictions = {
-      id            = var.names.datasets.predictions
-      friendly_name = "Predictions (${var.environment})"
-      description   = "Batch predictions and forecasts for ${local.display_name}."
-      pipeline      = "roles/bigquery.dataEditor"
-      notebook      = "roles/bigquery.dataViewer"
+      id              = var.names.datasets.predictions
+      friendly_name   = "Predictions (${var.environment})"
+      description     = "Batch predictions and forecasts for ${local.display_name}."
+      pipeline        = "roles/bigquery.dataEditor"
+      notebook        = "roles/bigquery.dataViewer"
+      expiration_days = null
+    }
+    runs = {
+      id              = var.names.datasets.runs
+      friendly_name   = "Pipeline run tables (${var.environment})"
+      description     = "Tables the ${local.display_name} pipeline creates for each run: snapshots of the training data, training tables, batch-prediction inputs. They expire."
+      pipeline        = "roles/bigquery.dataOwner"
+      notebook        = "roles/bigquery.dataViewer"
+      expiration_days = var.run_table_expiration_days
     }
   }
 }
@@ -264,6 +318,8 @@ module "dataset" {
   description     = each.value.description
   labels          = merge(local.labels, { purpose = each.key })
   kms_key_id      = lookup(local.kms_key, "bigquery", null)
+  # run tables expire (a run's snapshot keeps the longer expiration the pipeline sets on it)
+  default_table_expiration_days = each.value.expiration_days
   iam_members = merge(
     { pipeline = { role = each.value.pipeline, member = module.pipeline_sa.member } },
     local.f.workbench ? { notebook = { role = each.value.notebook, member = local.notebook_member } } : {},
@@ -371,6 +427,7 @@ module "workbench" {
   subnet_id             = module.network[0].subnet_id
   idle_shutdown_minutes = var.workbench.idle_shutdown_minutes
   instance_owners       = var.workbench.instance_owner == null ? [] : [var.workbench.instance_owner]
+  users                 = var.workbench_users
   kms_key_id            = lookup(local.kms_key, "compute", null)
   deletion_protection   = var.deletion_protection
   labels                = local.labels

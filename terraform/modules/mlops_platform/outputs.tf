@@ -17,10 +17,11 @@ output "buckets" {
 }
 
 output "datasets" {
-  description = "BigQuery dataset ids: training and predictions."
+  description = "BigQuery dataset ids: training, predictions and runs (the pipeline's run tables)."
   value = {
     training    = module.dataset["training"].dataset_id
     predictions = module.dataset["predictions"].dataset_id
+    runs        = module.dataset["runs"].dataset_id
   }
 }
 

@@ -51,7 +51,7 @@ variable "project" {
 }
 
 variable "features" {
-  description = "Optional capabilities. automl only adds APIs and IAM; cmek encrypts every store with keys from a key ring of this environment."
+  description = "Optional capabilities. automl trains with AutoML forecasting instead of the custom trainer (no resources of its own); cmek encrypts every store with keys from a key ring of this environment."
   type = object({
     workbench        = optional(bool, false)
     automl           = optional(bool, false)
@@ -74,6 +74,7 @@ variable "names" {
     datasets = object({
       training    = string
       predictions = string
+      runs        = string
     })
     service_accounts = object({
       pipeline = string
@@ -155,6 +156,8 @@ variable "ci_apply_roles" {
     "roles/aiplatform.admin",
     "roles/artifactregistry.admin",
     "roles/bigquery.dataOwner",
+    # the first environment's ML pipeline build (this account) queries the training data
+    "roles/bigquery.jobUser",
     "roles/browser",
     "roles/iam.serviceAccountAdmin",
     "roles/iam.serviceAccountUser",
@@ -226,6 +229,17 @@ variable "pipeline_root_retention_days" {
   }
 }
 
+variable "run_table_expiration_days" {
+  description = "Tables in the runs dataset (what each pipeline run creates: training tables, batch-prediction inputs) are deleted this many days after they are created; a run's snapshot of the training data keeps the expiration the pipeline gives it."
+  type        = number
+  default     = 30
+  nullable    = false
+  validation {
+    condition     = var.run_table_expiration_days >= 1
+    error_message = "run_table_expiration_days must be at least 1."
+  }
+}
+
 variable "noncurrent_version_retention_days" {
   description = "Overwritten or deleted object versions stay restorable this many days."
   type        = number
@@ -253,6 +267,17 @@ variable "kms_rotation_period" {
   type        = string
   default     = "7776000s"
   nullable    = false
+}
+
+variable "workbench_users" {
+  description = "IAM principals (user:<email>, group:<email>) who open and run the Workbench notebooks (used when features.workbench): roles/notebooks.editor on the instance and roles/iam.serviceAccountUser on its service account; the notebooks run as that account. In a rendered repo: the answer data_scientists."
+  type        = list(string)
+  default     = []
+  nullable    = false
+  validation {
+    condition     = alltrue([for u in var.workbench_users : can(regex("^(user|group):[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", u))])
+    error_message = "workbench_users must be user:<email> or group:<email>."
+  }
 }
 
 variable "workbench" {

@@ -37,8 +37,11 @@ resource "google_storage_bucket" "this" {
   }
 }
 
-# Each identity sees only its own state: the condition admits the bucket itself (listing,
-# needed by `terraform init`) and the objects under its prefix.
+# Each identity sees only its own state: the condition admits listing the bucket under its
+# prefix only (the gcs backend lists `<prefix>/` for workspaces and locks; the
+# storage.googleapis.com/objectListPrefix API attribute is the prefix a list request asks for,
+# https://cloud.google.com/iam/docs/conditions-attribute-reference#api-attributes) and the
+# objects under its prefix; no other environment's state names nor the bucket's other calls.
 resource "google_storage_bucket_iam_member" "state" {
   for_each = var.state_access
   bucket   = google_storage_bucket.this.name
@@ -48,6 +51,6 @@ resource "google_storage_bucket_iam_member" "state" {
   condition {
     title       = "state-${replace(each.value.prefix, "/", "-")}"
     description = "Only the Terraform state under ${each.value.prefix}/"
-    expression  = "resource.type == \"storage.googleapis.com/Bucket\" || resource.name.startsWith(\"projects/_/buckets/${var.name}/objects/${each.value.prefix}/\")"
+    expression  = "(resource.type == \"storage.googleapis.com/Bucket\" && api.getAttribute(\"storage.googleapis.com/objectListPrefix\", \"\").startsWith(\"${each.value.prefix}/\")) || resource.name.startsWith(\"projects/_/buckets/${var.name}/objects/${each.value.prefix}/\")"
   }
 }

@@ -54,3 +54,14 @@ resource "google_workbench_instance" "this" {
     }
   }
 }
+
+# The people who work on the instance: open JupyterLab, start it after idle shutdown, stop it.
+# On this instance only (notebooks.instances.use/start/stop are in no smaller predefined role).
+resource "google_workbench_instance_iam_member" "users" {
+  for_each = toset(var.users)
+  project  = google_workbench_instance.this.project
+  location = google_workbench_instance.this.location
+  name     = google_workbench_instance.this.name
+  role     = "roles/notebooks.editor"
+  member   = each.value
+}

@@ -97,6 +97,17 @@ variable "instance_owners" {
   }
 }
 
+variable "users" {
+  description = "IAM principals (user:<email>, group:<email>) who open and run the instance: each gets roles/notebooks.editor on this instance only (open JupyterLab, start it after idle shutdown, stop it). In service-account access they also need roles/iam.serviceAccountUser on the instance's service account, which its owner grants (Google: \"Manage access to an instance's JupyterLab interface\")."
+  type        = list(string)
+  default     = []
+  nullable    = false
+  validation {
+    condition     = alltrue([for u in var.users : can(regex("^(user|group):[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", u))])
+    error_message = "users must be user:<email> or group:<email>."
+  }
+}
+
 variable "deletion_protection" {
   description = "Refuse to delete the instance (and its notebooks on the data disk)."
   type        = bool

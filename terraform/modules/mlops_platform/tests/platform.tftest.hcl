@@ -21,7 +21,7 @@ variables {
   }
   names = {
     buckets              = { data = "acme-prod-1a2b-data", pipeline_root = "acme-prod-1a2b-pipeline-root" }
-    datasets             = { training = "acme_prod_training", predictions = "acme_prod_predictions" }
+    datasets             = { training = "acme_prod_training", predictions = "acme_prod_predictions", runs = "acme_prod_runs" }
     service_accounts     = { pipeline = "prod-pipeline", notebook = "prod-notebook" }
     artifact_registry    = { docker = "prod-containers", kfp = "prod-pipelines" }
     tensorboard          = "acme-prod"
@@ -73,8 +73,8 @@ run "production_defaults" {
     error_message = "With cmek every service (storage, bigquery, aiplatform, artifactregistry, pubsub, compute) gets its own key."
   }
   assert {
-    condition     = contains(local.services, "notebooks.googleapis.com") && contains(local.services, "dataflow.googleapis.com")
-    error_message = "Workbench and AutoML APIs must be enabled when the features are on."
+    condition     = contains(local.services, "notebooks.googleapis.com") && !contains(local.services, "dataflow.googleapis.com")
+    error_message = "Workbench's API is enabled when the feature is on; AutoML forecasting runs no Dataflow, so its API stays off."
   }
 }
 
