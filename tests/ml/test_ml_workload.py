@@ -76,7 +76,7 @@ CONFIG_KEYS = {
     "environment", "project_id", "region", "branch", "next_environment", "next_branch",
     "buckets", "datasets", "service_accounts", "artifact_registry", "pubsub_topic",
     "tensorboard_display_name", "endpoint_display_name", "notification_email", "features",
-    "pipeline_root_prefixes", "vertex_ai_kms_key",
+    "pipeline_root_prefixes", "vertex_ai_kms_key", "workbench_instance", "data_scientists",
 }
 
 
@@ -204,6 +204,9 @@ def test_config_files_carry_the_render_context(variant: Any) -> None:
         assert cfg["pipeline_root_prefixes"] == env["pipeline_root_prefixes"]
         assert cfg["vertex_ai_kms_key"] == env["vertex_ai_kms_key"]
         assert (cfg["vertex_ai_kms_key"] is not None) is ctx["features"]["cmek"]
+        assert cfg["workbench_instance"] == env["workbench_instance_name"]
+        assert cfg["data_scientists"] == (
+            ctx["data_scientists"] if ctx["features"]["workbench"] else [])
 
 
 def test_compiled_spec_follows_the_feature_toggles(variant: Any) -> None:
@@ -238,6 +241,8 @@ def test_each_environment_compiles_with_its_own_names(variant: Any) -> None:
         assert params["environment"]["defaultValue"] == env["name"]
         assert params["source_table"]["defaultValue"] == (
             f"{env['project_id']}.{env['datasets']['training']}.sales")
+        # run tables go to the pipeline's own dataset, never the curated training data
+        assert params["runs_dataset"]["defaultValue"] == env["datasets"]["runs"]
         text = json.dumps(spec)
         assert env["service_account_emails"]["pipeline"] in text
         if not ctx["features"]["automl"]:
