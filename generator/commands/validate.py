@@ -16,8 +16,10 @@ HELP = f"""Check a rendered repo offline with the real terraform binary.
 For terraform/bootstrap and every terraform/envs/* root, in a scratch copy with a local
 backend: terraform init and plan (plan validates first; terraform validate runs on its own
 only with --skip plan), and terraform test where *.tftest.hcl files exist (also in modules);
-plus terraform fmt -check, the cloudbuild/*.yaml check and checkov (when installed). Prints a
-summary (root, result, resources to add by type). Exit codes: 0 no problems, 4 problems
+plus terraform fmt -check, the cloudbuild/*.yaml check, the IAM proof (stage iam: every need
+declared in the repo's iam-needs.yaml files against the grants in the plans; a least-privilege
+report among the warnings) and checkov (when installed). Prints a summary (root, result,
+resources to add by type). Exit codes: 0 no problems, 4 problems
 (each with file and line), 1 validate could not run.
 
 Limits: {LIMITS}
