@@ -392,6 +392,12 @@ def check_iam(dest: Path, plans: Mapping[str, Mapping[str, Any]]) -> PlanCheck:
     least-privilege report (warnings, and in `data`)."""
     from generator import iam
 
+    missing = sorted(r.relative_to(dest).as_posix() for r in root_modules(dest)
+                     if r.relative_to(dest).as_posix() not in plans)
+    if missing:  # needs of those roots' identities would all look unmet
+        return PlanCheck(warnings=[Problem("iam", "not run: no plan of " + ", ".join(missing)
+                                           + " (the plan stage was skipped or failed)")],
+                         data={"skipped": missing})
     result = iam.check_repo(dest, plans)
     found = [(f, Problem("iam", f.message, f.file, f.line, f.root)) for f in result.findings]
     return PlanCheck([p for f, p in found if f.severity == "error"],
@@ -510,7 +516,8 @@ def _collect_plan_check(report: Report, name: str, future: Future[PlanCheck]) ->
         found = PlanCheck([Problem(name, f"the {name} check crashed: {exc!r}")])
     report.repo_problems += found.problems
     report.warnings += found.warnings
-    report.stages[name] = "failed" if found.problems else "ok"
+    report.stages[name] = "failed" if found.problems else (
+        "not run" if found.data.get("skipped") else "ok")
     if name == "iam":
         report.iam = found.data
 
