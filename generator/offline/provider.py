@@ -19,7 +19,8 @@ from typing import Any
 
 import grpc
 
-from generator.offline import codec, schema
+from generator.offline import behaviour, codec, schema
+from generator.offline.behaviour import MapKey
 from generator.offline.proto import tfplugin6_pb2 as pb
 from generator.offline.proto import tfplugin6_pb2_grpc as pb_grpc
 from generator.offline.schema import Block
@@ -37,22 +38,29 @@ class Problem:
 
     summary: str
     detail: str
-    path: tuple[str | int, ...] = ()
+    path: behaviour.Steps = ()
 
     def message(self) -> pb.Diagnostic:
-        steps = []
-        for step in self.path:
-            if isinstance(step, int):
-                steps.append(pb.AttributePath.Step(element_key_int=step))
-            else:
-                steps.append(pb.AttributePath.Step(attribute_name=step))
         diag = pb.Diagnostic(severity=pb.Diagnostic.ERROR, summary=self.summary, detail=self.detail)
-        if steps:
-            diag.attribute.CopyFrom(pb.AttributePath(steps=steps))
+        if self.path:
+            diag.attribute.CopyFrom(attribute_path(self.path))
         return diag
 
 
-def validate_config(block: Block, config: Any, path: tuple[str | int, ...] = ()) -> list[Problem]:
+def attribute_path(path: behaviour.Steps) -> pb.AttributePath:
+    """A path as tfplugin6 steps: names, list indices, map keys."""
+    steps = []
+    for step in path:
+        if isinstance(step, int):
+            steps.append(pb.AttributePath.Step(element_key_int=step))
+        elif isinstance(step, MapKey):
+            steps.append(pb.AttributePath.Step(element_key_string=step.key))
+        else:
+            steps.append(pb.AttributePath.Step(attribute_name=step))
+    return pb.AttributePath(steps=steps)
+
+
+def validate_config(block: Block, config: Any, path: behaviour.Steps = ()) -> list[Problem]:
     """Findings the real provider would report for a configuration value."""
     if not isinstance(config, dict):
         return []
@@ -231,6 +239,47 @@ def seed_for(type_name: str, *values: bytes) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# private state: what the stand-in invented (kept by Terraform beside each object)
+
+PRIVATE_KEY = "mlopsgen_offline"
+
+
+def read_private(data: bytes) -> dict[str, Any]:
+    try:
+        info = json.loads(data) if data else {}
+    except ValueError:
+        return {}
+    found = info.get(PRIVATE_KEY) if isinstance(info, dict) else None
+    return found if isinstance(found, dict) else {}
+
+
+def write_private(info: dict[str, Any]) -> bytes:
+    return json.dumps({PRIVATE_KEY: info}, sort_keys=True, separators=(",", ":")).encode()
+
+
+def known_prior(value: Any, private: bytes) -> behaviour.Prior:
+    info = read_private(private)
+    invented = tuple(behaviour.steps_from_json(p) for p in info.get("invented", ()))
+    return behaviour.Prior(value, invented, bool(info.get("imported")))
+
+
+def invented_paths(
+    planned: Any, new_state: Any, config: Any, planned_private: bytes, real: set[str]
+) -> list[list[Any]]:
+    """Paths whose applied value the stand-in made up: unknowns it filled now (except values
+    taken from the provider configuration), and earlier inventions the config still leaves
+    unset."""
+    def made_up(p: behaviour.Steps) -> bool:
+        value = behaviour.value_at(new_state, p)
+        return not (isinstance(value, str) and value in real)
+
+    paths = [p for p in behaviour.unknown_paths(planned) if made_up(p)]
+    earlier = known_prior(None, planned_private).invented
+    paths += [p for p in earlier if behaviour.value_at(config, p) is None and p not in paths]
+    return [behaviour.steps_json(p) for p in paths]
+
+
+# ---------------------------------------------------------------------------------------------
 # gRPC servicer
 
 
@@ -314,7 +363,14 @@ class StandInProvider(pb_grpc.ProviderServicer):
         """What the schema says of a resource, data source or ephemeral resource config."""
         block = self._block(kind, type_name, context)
         value = _undyn(config, schema.implied_type(block))
-        return [p.message() for p in validate_config(block, value)]
+        problems = validate_config(block, value)
+        tb = behaviour.for_type(self.ps.name, type_name) if kind == "resource" else None
+        if tb is not None:
+            problems += [
+                Problem(f.summary, f.detail, f.path)
+                for f in behaviour.check_config(tb, block, value)
+            ]
+        return [p.message() for p in problems]
 
     def ValidateProviderConfig(
         self, request: pb.ValidateProviderConfig.Request, context: grpc.ServicerContext
@@ -383,9 +439,15 @@ class StandInProvider(pb_grpc.ProviderServicer):
         proposed = _undyn(request.proposed_new_state, ty)
         config = _undyn(request.config, ty)
         planned = plan_object(block, proposed, config)
-        return pb.PlanResourceChange.Response(
+        resp = pb.PlanResourceChange.Response(
             planned_state=_dyn(planned), planned_private=request.prior_private
         )
+        tb = behaviour.for_type(self.ps.name, request.type_name)
+        if tb is not None and tb.force_new:
+            prior = known_prior(_undyn(request.prior_state, ty), request.prior_private)
+            for path in behaviour.requires_replace(tb, block, prior, planned):
+                resp.requires_replace.append(attribute_path(path))
+        return resp
 
     def ApplyResourceChange(
         self, request: pb.ApplyResourceChange.Request, context: grpc.ServicerContext
@@ -395,8 +457,12 @@ class StandInProvider(pb_grpc.ProviderServicer):
         planned = _undyn(request.planned_state, ty)
         faker = Faker(seed_for(request.type_name, request.config.msgpack), self.defaults)
         new_state = fill_unknowns(block, planned, faker)
+        invented = invented_paths(
+            planned, new_state, _undyn(request.config, ty), request.planned_private,
+            set(self.defaults.values()),
+        )
         return pb.ApplyResourceChange.Response(
-            new_state=_dyn(new_state), private=request.planned_private
+            new_state=_dyn(new_state), private=write_private({"invented": invented})
         )
 
     def ImportResourceState(
@@ -408,7 +474,9 @@ class StandInProvider(pb_grpc.ProviderServicer):
         return pb.ImportResourceState.Response(
             imported_resources=[
                 pb.ImportResourceState.ImportedResource(
-                    type_name=request.type_name, state=_dyn(state)
+                    type_name=request.type_name,
+                    state=_dyn(state),
+                    private=write_private({"imported": True}),
                 )
             ]
         )
