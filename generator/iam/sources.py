@@ -268,7 +268,6 @@ def _normalize(path: Path) -> str:
     return "/" + "/".join(parts[1:]) if parts and parts[0] == "/" else "/".join(parts)
 
 
-@functools.lru_cache(maxsize=64)
 def _module_specs(path: Path, rel: str) -> dict[str, list[Spec]]:
     doc = read(path, rel)
     resources = doc.get("resources")
@@ -280,12 +279,15 @@ def _module_specs(path: Path, rel: str) -> dict[str, list[Spec]]:
 def module_needs(view: PlanView, repo: Path, template_modules: Path | None, out: Collected,
                  numbers: Mapping[str, str]) -> None:
     dirs = module_dirs(view, repo, template_modules)
+    by_dir: dict[Path, dict[str, list[Spec]]] = {}
     for inst in view.instances.values():
         directory = dirs.get(tuple(m.name for m in inst.address.modules))
-        if directory is None or not (directory / NEEDS_FILE).is_file():
+        if directory is None:
             continue
-        rel = _rel(directory / NEEDS_FILE, repo)
-        for spec in _module_specs(directory / NEEDS_FILE, rel).get(inst.address.resource, []):
+        if directory not in by_dir:
+            path = directory / NEEDS_FILE
+            by_dir[directory] = _module_specs(path, _rel(path, repo)) if path.is_file() else {}
+        for spec in by_dir[directory].get(inst.address.resource, []):
             lookup = _instance_lookup(view, inst)
             who = expand(spec.identity, lookup)
             principal = identities.principal(str(who), numbers) if who else ""
