@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 import subprocess
 from pathlib import Path
 
@@ -69,8 +70,8 @@ def test_hcl_hostile_strings_round_trip_through_terraform(tmp_path: Path) -> Non
 )
 @given(st.lists(text, min_size=1, max_size=25))
 def test_hcl_any_string_round_trips_through_terraform(tmp_path: Path, values: list[str]) -> None:
-    work = tmp_path / f"w{abs(hash(tuple(values)))}"
-    work.mkdir()
+    # hypothesis may run the same example twice (replay, shrinking): a fresh directory each time
+    work = Path(tempfile.mkdtemp(dir=tmp_path))
     assert _terraform_values(list(values), work) == values
 
 
