@@ -32,6 +32,11 @@ from generator.offline import codec, schema
 from generator.offline.schema import Block
 
 BEHAVIOUR = Path(__file__).with_name("schemas") / "behaviour.json.gz"
+# What the stand-in's invented values look like (provider.Faker): a value carrying one is no
+# evidence of a configuration error.
+FAKE_PREFIX = "offline-"
+FAKE_HOST = "offline.invalid"
+FAKE_RE = re.compile(rf"{FAKE_PREFIX}[0-9a-f]{{8}}|{re.escape(FAKE_HOST)}")
 
 
 class BehaviourError(RuntimeError):
@@ -174,47 +179,124 @@ class Prior:
     imported: bool = False
 
     def unknown(self, steps: Steps, prior: Any) -> bool:
+        """Whether the prior value at STEPS is one the stand-in does not really know."""
         if self.imported and prior is None:
             return True
-        return any(_overlap(steps, p) for p in self.invented)
+        return any(steps[: len(p)] == p for p in self.invented if p)
+
+    def inside(self, steps: Steps) -> list[Steps]:
+        """Invented paths below STEPS, relative to it."""
+        n = len(steps)
+        return [p[n:] for p in self.invented if len(p) > n and p[:n] == steps]
 
 
-def _overlap(a: Steps, b: Steps) -> bool:
-    n = min(len(a), len(b))
-    return a[:n] == b[:n]
+MASK = "\0invented"
 
 
-def requires_replace(tb: TypeBehaviour, block: Block, prior: Prior, planned: Any) -> list[Steps]:
-    """Paths of force-new attributes whose planned value is known and differs from the prior
-    state's (tfplugin6 `requires_replace`); nothing when there is no prior state."""
+def masked(value: Any, paths: list[Steps]) -> Any:
+    """VALUE with the values at PATHS replaced by a marker (so they compare equal)."""
+    for path in paths:
+        value = _mask_one(value, path)
+    return value
+
+
+def _mask_one(value: Any, path: Steps) -> Any:
+    if not path:
+        return MASK
+    head, rest = path[0], path[1:]
+    key = head.key if isinstance(head, MapKey) else head
+    if isinstance(value, dict) and isinstance(key, str) and key in value:
+        return {**value, key: _mask_one(value[key], rest)}
+    if isinstance(value, list) and isinstance(key, int) and 0 <= key < len(value):
+        return [*value[:key], _mask_one(value[key], rest), *value[key + 1:]]
+    return value
+
+
+@dataclass(frozen=True)
+class _Walk:
+    prior: Prior
+    config: Any
+
+
+def requires_replace(
+    tb: TypeBehaviour, block: Block, prior: Prior, planned: Any, config: Any = None
+) -> list[Steps]:
+    """Paths of force-new attributes (tfplugin6 `requires_replace`) whose planned value differs
+    from the prior state's, or whose configured value is known only after apply (as a real
+    provider marks it, "forces replacement"); nothing when there is no prior state."""
     if not isinstance(prior.value, dict) or not isinstance(planned, dict):
         return []
     found: list[Steps] = []
+    walk = _Walk(prior, config)
     for path in tb.force_new:
-        found += _changed(path, prior.value, planned, block_shape(block), (), prior)
+        found += _changed(path, prior.value, planned, block_shape(block), (), walk)
     return sorted(set(found), key=lambda s: [str(x) for x in s])
 
 
 def _changed(path: tuple[str, ...], prior: Any, planned: Any, shape: Shape | None,
-             steps: Steps, ctx: Prior) -> list[Steps]:
-    if ctx.unknown(steps, prior):
+             steps: Steps, walk: _Walk) -> list[Steps]:
+    if _unknown_config(walk.config, steps, whole=not path):
+        return [steps]
+    if walk.prior.unknown(steps, prior):
         return []
     if not path or shape is None:
-        return [steps] if _differs(prior, planned, shape) else []
+        return [steps] if _differs_at(steps, prior, planned, shape, walk) else []
     head, rest = path[0], path[1:]
     if head != "*":
         return _changed(rest, _get(prior, head), _get(planned, head), child(shape, head),
-                        (*steps, head), ctx)
+                        (*steps, head), walk)
     coll = collection(shape)
     if coll is None:
         return []
     kind, elem = coll
     if kind == "set":  # set elements have no address: the set itself changes
-        return [steps] if _differs(prior, planned, shape) else []
+        unknown = _unknown_config(walk.config, steps, whole=True)
+        return [steps] if unknown or _differs_at(steps, prior, planned, shape, walk) else []
     found: list[Steps] = []
     for key, a, b in _pairs(kind, prior, planned):
-        found += _changed(rest, a, b, elem, (*steps, key), ctx)
+        found += _changed(rest, a, b, elem, (*steps, key), walk)
     return found
+
+
+def _unknown_config(config: Any, steps: Steps, *, whole: bool) -> bool:
+    """Whether the configuration is unknown at STEPS (or above; anywhere inside with whole)."""
+    value = config
+    for step in steps:
+        if codec.is_unknown(value):
+            return True
+        value = value_at(value, (step,))
+    return codec.contains_unknown(value) if whole else codec.is_unknown(value)
+
+
+def _get(value: Any, name: str) -> Any:
+    return value.get(name) if isinstance(value, dict) else None
+
+
+def _pairs(kind: str, a: Any, b: Any) -> Iterator[tuple[Step, Any, Any]]:
+    if kind == "list":
+        a_list = a if isinstance(a, list) else []
+        b_list = b if isinstance(b, list) else []
+        for i in range(max(len(a_list), len(b_list))):
+            yield (i, a_list[i] if i < len(a_list) else None,
+                   b_list[i] if i < len(b_list) else None)
+    else:
+        a_map = a if isinstance(a, dict) else {}
+        b_map = b if isinstance(b, dict) else {}
+        for k in sorted(set(a_map) | set(b_map)):
+            yield MapKey(k), a_map.get(k), b_map.get(k)
+
+
+def _differs_at(steps: Steps, prior: Any, planned: Any, shape: Shape | None, walk: _Walk) -> bool:
+    inside = walk.prior.inside(steps)
+    if inside:
+        prior, planned = masked(prior, inside), masked(planned, inside)
+    return _differs(prior, planned, shape)
+
+
+def _differs(prior: Any, planned: Any, shape: Shape | None) -> bool:
+    if codec.contains_unknown(planned):
+        return False  # unknown without the configuration saying so: the stand-in's own
+    return bool(canonical(prior, shape) != canonical(planned, shape))
 
 
 def unknown_paths(value: Any, steps: Steps = ()) -> list[Steps]:
@@ -251,40 +333,19 @@ def steps_from_json(data: list[Any]) -> Steps:
     return tuple(MapKey(str(s["key"])) if isinstance(s, dict) else s for s in data)
 
 
-def _get(value: Any, name: str) -> Any:
-    return value.get(name) if isinstance(value, dict) else None
-
-
-def _pairs(kind: str, a: Any, b: Any) -> Iterator[tuple[Step, Any, Any]]:
-    if kind == "list":
-        a_list = a if isinstance(a, list) else []
-        b_list = b if isinstance(b, list) else []
-        for i in range(max(len(a_list), len(b_list))):
-            yield (i, a_list[i] if i < len(a_list) else None,
-                   b_list[i] if i < len(b_list) else None)
-    else:
-        a_map = a if isinstance(a, dict) else {}
-        b_map = b if isinstance(b, dict) else {}
-        for k in sorted(set(a_map) | set(b_map)):
-            yield MapKey(k), a_map.get(k), b_map.get(k)
-
-
-def _differs(prior: Any, planned: Any, shape: Shape | None) -> bool:
-    if codec.contains_unknown(planned):
-        return False  # known after apply: the stand-in does not guess
-    return bool(canonical(prior, shape) != canonical(planned, shape))
-
-
 # ------------------------------------------------------------------------------ checks
 
 
 def check_config(tb: TypeBehaviour, block: Block, config: Any) -> list[Finding]:
-    """What the provider's validators would reject in a configuration (known values only)."""
+    """What the provider's validators would reject in a configuration: known values only, and
+    none the stand-in made up itself."""
     findings: list[Finding] = []
     for check in tb.checks:
         for steps, value in values_at(tuple(check["path"]), config, block_shape(block), ()):
             if value is None or codec.is_unknown(value) or value in check.get("unless", ()):
                 continue
+            if isinstance(value, str) and FAKE_RE.search(value):
+                continue  # made up by the stand-in (an id read from another resource)
             problem = violation(check, value)
             if problem is not None:
                 findings.append(Finding(_summary(steps, problem), _detail(check, tb), steps))

@@ -144,7 +144,7 @@ class Faker:
         if name in ("region", "location", "zone") and self.defaults.get(name):
             return self.defaults[name]
         if name.endswith("email"):
-            account = known("account_id") or f"offline-{self.digest(path)}"
+            account = known("account_id") or f"{behaviour.FAKE_PREFIX}{self.digest(path)}"
             return f"{account}@{project}.iam.gserviceaccount.com"
         if name == "member":
             email = known("email")
@@ -154,8 +154,8 @@ class Faker:
         if name.endswith(("_time", "_timestamp")) or name in ("updated", "created"):
             return FAKE_TIME
         if name.endswith(("self_link", "_url", "_uri")) or name in ("url", "uri"):
-            return f"https://offline.invalid/{self.digest(path)}"
-        return f"offline-{self.digest(path)}"
+            return f"https://{behaviour.FAKE_HOST}/{self.digest(path)}"
+        return f"{behaviour.FAKE_PREFIX}{self.digest(path)}"
 
     def value(self, name: str, ty: Any, path: str, obj: dict[str, Any]) -> Any:
         if ty == "string":
@@ -165,7 +165,7 @@ class Faker:
         if ty == "bool":
             return False
         if ty == "dynamic":
-            return codec.dynamic("string", f"offline-{self.digest(path)}")
+            return codec.dynamic("string", f"{behaviour.FAKE_PREFIX}{self.digest(path)}")
         kind = ty[0]
         if kind in ("list", "set", "tuple"):
             return []
@@ -445,7 +445,7 @@ class StandInProvider(pb_grpc.ProviderServicer):
         tb = behaviour.for_type(self.ps.name, request.type_name)
         if tb is not None and tb.force_new:
             prior = known_prior(_undyn(request.prior_state, ty), request.prior_private)
-            for path in behaviour.requires_replace(tb, block, prior, planned):
+            for path in behaviour.requires_replace(tb, block, prior, planned, config):
                 resp.requires_replace.append(attribute_path(path))
         return resp
 

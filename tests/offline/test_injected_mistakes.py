@@ -99,6 +99,41 @@ MISTAKES: dict[str, Mistake] = {
         ("Value for unconfigurable attribute", 'Can\'t configure a value for "email"'),
         "email        =",
     ),
+    # the providers' own value checks (generator/offline/behaviour.py, from their Go source)
+    "enum value the provider rejects": Mistake(
+        BUCKET,
+        "      num_newer_versions = 5\n",
+        '      num_newer_versions = 5\n      with_state         = "LIVING"\n',
+        ("with_state to be one of", '"LIVE" "ARCHIVED" "ANY"', 'got "LIVING"'),
+        'with_state         = "LIVING"',
+    ),
+    "number below the provider's minimum": Mistake(
+        ENV,
+        'data "google_project" "this" {',
+        'resource "google_bigquery_dataset" "scratch" {\n'
+        "  project                     = var.project_id\n"
+        '  dataset_id                  = "scratch"\n'
+        "  location                    = var.region\n"
+        "  default_table_expiration_ms = 60000\n"
+        "}\n\n"
+        'data "google_project" "this" {',
+        ("default_table_expiration_ms to be at least 3600000", "got 60000"),
+        "default_table_expiration_ms = 60000",
+    ),
+    "name outside the provider's pattern": Mistake(
+        ENV,
+        'account_id   = "pipeline-dev"',
+        'account_id   = "Pipeline_Dev"',
+        ("expected account_id to match the regular expression", 'got "Pipeline_Dev"'),
+        'account_id   = "Pipeline_Dev"',
+    ),
+    "github name outside the provider's pattern": Mistake(
+        ENV,
+        'variable_name = "GCP_PROJECT"',
+        'variable_name = "GCP-PROJECT"',
+        ("expected variable_name to match", 'got "GCP-PROJECT"'),
+        'variable_name = "GCP-PROJECT"',
+    ),
 }
 
 

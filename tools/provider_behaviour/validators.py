@@ -472,7 +472,7 @@ class FunctionReader:
             left, right = self.violation(cond.x), self.violation(cond.y)
             if left is None and right is None:
                 return None
-            return (left or []) + (right or [])
+            return merge_bounds((left or []) + (right or []))
         if isinstance(cond, Binary) and cond.op == "&&":
             for a, b in ((cond.x, cond.y), (cond.y, cond.x)):
                 if self.const(a) is True or self.is_ok(a):
@@ -567,6 +567,22 @@ class FunctionReader:
         if is_len:
             return [{"length": [lo, hi], "unit": "bytes"}]
         return [{"range": [lo, hi]}]
+
+
+def merge_bounds(checks: list[Check]) -> list[Check]:
+    """[{"range": [1, None]}, {"range": [None, 10]}] -> [{"range": [1, 10]}] (and lengths)."""
+    out: list[Check] = []
+    for c in checks:
+        prev = out[-1] if out else {}
+        kind = "range" if "range" in c else "length" if "length" in c else ""
+        halves = kind in prev and prev.get("unit") == c.get("unit") and len(prev) == len(c)
+        if halves and prev[kind][1] is None and c[kind][0] is None:
+            out[-1] = {**prev, kind: [prev[kind][0], c[kind][1]]}
+        elif halves and prev[kind][0] is None and c[kind][1] is None:
+            out[-1] = {**prev, kind: [c[kind][0], prev[kind][1]]}
+        else:
+            out.append(c)
+    return out
 
 
 _NEGATE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
