@@ -1,8 +1,9 @@
 """Benchmark: `mlopsgen validate` on a render of examples/full.yml (bootstrap + 3 environments).
 
 Target (issue 3): <= 10 s on a 2-core machine for the terraform stages (fmt, init, validate,
-plan, test of every root), the Cloud Build check and the IAM proof (issue 12). checkov, a third-party scanner that runs
-only when installed, is timed separately with --with-checkov (it alone takes ~20 s).
+plan, test of every root), the Cloud Build check and the IAM proof (issue 12). checkov, a
+third-party scanner that runs only when installed, is timed separately with --with-checkov (it
+alone takes ~20 s).
 
 Run: `python benchmarks/bench_validate.py [--repeat R] [--with-checkov] [--repo DIR]`.
 Renders the example with copier into a temp dir (unless --repo), prints each run's wall time
