@@ -18,7 +18,9 @@ modules use, see tools/refresh_provider_schemas.py):
   number ranges; tools/provider_behaviour/validators.py says how they are read);
 * `conditional`: replacements that depend on a CustomizeDiff function's logic (listed, not
   planned offline);
-* `not_read`: validators and schema parts the reader could not follow, with why.
+* `not_read`: validators and schema parts the reader could not follow, with why;
+* `id_format`: the template a magic-modules Create function builds the id from (the
+  stand-in's apply makes ids of that form, which modules check).
 
 Paths use "*" for every element of a list, set or map. Paths the 8.7.0 / 6.13.0 schema
 snapshot does not have (the source is older or newer than the snapshot) are dropped and
@@ -54,7 +56,7 @@ from generator.offline import behaviour as offline_behaviour  # noqa: E402
 from generator.offline import schema as offline_schema  # noqa: E402
 
 OUT = REPO / "generator" / "offline" / "schemas" / "behaviour.json.gz"
-TOOL_VERSION = 1
+TOOL_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -219,6 +221,8 @@ def type_entry(b: Behaviour, known: set[tuple[str, ...]]) -> tuple[dict[str, Any
         "conditional": sorted(_unique(c for c in b.conditional if keep(c["path"])), key=_key),
         "not_read": sorted(_unique(b.not_read), key=_key),
     }
+    if b.id_format:
+        entry["id_format"] = b.id_format
     entry["not_read"] += sorted((_unchecked(c) for c in checks if "not_read" in c), key=_key)
     entry["checks"] = [c for c in entry["checks"] if "not_read" not in c]
     entry["force_new"] = [list(p) for p in entry["force_new"]]

@@ -3,9 +3,10 @@ Terraform providers, so the real `terraform` binary can init, validate, plan, ap
 rendered repo without downloading providers or reaching Google Cloud.
 
 What it is and is not: see docs/decisions/0002-offline-stand-in-provider.md. In short, the
-stand-ins serve the providers' real schemas (from a committed snapshot) and behave like
-Terraform's `mock_provider`; they know no provider defaults, plan no replacements, check no
-enums/formats/ConflictsWith and invent every id.
+stand-ins serve the providers' real schemas (from a committed snapshot), plan replacements and
+check values as the providers' source says (`behaviour.py`, data from
+tools/refresh_provider_behaviour.py), and otherwise behave like Terraform's `mock_provider`:
+no provider defaults, no ConflictsWith/ExactlyOneOf, invented ids.
 """
 
 from __future__ import annotations
@@ -28,11 +29,12 @@ from generator.offline import schema
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent.parent  # the dir holding `generator/`
 
 LIMITS = (
-    "The offline stand-in providers serve the real provider schemas but are not the providers: "
-    "no provider defaults (unset optional+computed values stay unknown), no replace-on-change "
-    "(plans show in-place updates), no enum/format/ConflictsWith/ExactlyOneOf checks, no "
-    "provider functions, and every id, email and number is a fake. Run `terraform plan` against "
-    "real projects before applying."
+    "The offline stand-in providers serve the real provider schemas and plan replacements and "
+    "check enums, patterns, lengths and ranges as the providers' source says, but are not the "
+    "providers: no provider defaults (unset optional+computed values stay unknown), no "
+    "replacements that depend on a CustomizeDiff's logic, no ConflictsWith/ExactlyOneOf or "
+    "API-side checks, no provider functions, and every id, email and number is a fake. Run "
+    "`terraform plan` against real projects before applying."
 )
 
 

@@ -72,6 +72,7 @@ class TypeBehaviour:
     force_new: tuple[tuple[str, ...], ...]
     checks: tuple[dict[str, Any], ...]
     origin: str  # "<file> (<repo> at <tag or commit>)" for messages
+    id_format: str = ""  # "projects/{{project}}/secrets/{{secret_id}}"
 
 
 # ------------------------------------------------------------------------------ data
@@ -110,7 +111,27 @@ def for_type(provider: str, type_name: str) -> TypeBehaviour | None:
         force_new=tuple(tuple(p) for p in entry.get("force_new", ())),
         checks=tuple(entry.get("checks", ())),
         origin=f"{entry.get('source', '')} of {source_label(data.get('source', {}))}",
+        id_format=str(entry.get("id_format", "")),
     )
+
+
+_VAR_RE = re.compile(r"{{%?(\w+)}}")
+
+
+def format_id(template: str, obj: dict[str, Any], defaults: dict[str, str]) -> str | None:
+    """An id of the provider's form from the object's values (the last path segment of each,
+    as the provider's ReplaceVarsForId takes it); None when a value is not known."""
+    parts: list[str] = []
+    pos = 0
+    for m in _VAR_RE.finditer(template):
+        value = obj.get(m.group(1))
+        if not isinstance(value, str) or not value:
+            value = defaults.get(m.group(1))
+        if not isinstance(value, str) or not value:
+            return None
+        parts += [template[pos:m.start()], value.rstrip("/").rsplit("/", 1)[-1]]
+        pos = m.end()
+    return "".join([*parts, template[pos:]])
 
 
 # ------------------------------------------------------------------------------ shapes

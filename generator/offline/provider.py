@@ -2,10 +2,13 @@
 
 Modelled on Terraform's `mock_provider` (terraform test): plans mark unset computed attributes
 unknown, apply fills unknowns with deterministic fake values of the right type, data sources
-return their config with computed attributes filled, and state passes through. The only
-provider-side validation is the one the real providers do generically: a computed-only
-attribute set in configuration is an error. Everything else (unknown arguments, missing
-required ones, types, block counts) is checked by Terraform core from the schema.
+return their config with computed attributes filled, and state passes through. Beyond that,
+what the real providers' source says (`behaviour.py`): a plan answers `requires_replace` for
+changed force-new attributes, and a resource config is checked against the providers' enum,
+pattern, length and range validators; a computed-only attribute set in configuration is an
+error too. The rest (unknown arguments, missing required ones, types, block counts) is checked
+by Terraform core from the schema. What the stand-in invents (private data beside each object
+lists it) is never evidence of a change or of an invalid value.
 """
 
 from __future__ import annotations
@@ -126,6 +129,7 @@ class Faker:
 
     seed: str
     defaults: dict[str, str] = field(default_factory=dict)  # from the provider configuration
+    id_format: str = ""  # the provider's id template for this type (behaviour data)
 
     def digest(self, path: str, n: int = 8) -> str:
         return hashlib.sha256(f"{self.seed}|{path}".encode()).hexdigest()[:n]
@@ -149,6 +153,26 @@ class Faker:
         if name == "member":
             email = known("email")
             return f"serviceAccount:{email}" if email else f"serviceAccount:{self.digest(path)}"
+        if name == "id" and path == ".id" and self.id_format:
+            formatted = behaviour.format_id(self.id_format, obj, self.defaults)
+            if formatted:
+                return formatted
+        return self.resource_name(name, obj, project) or self.other_string(name, path)
+
+    @staticmethod
+    def resource_name(name: str, obj: dict[str, Any], project: str) -> str | None:
+        """The resource names modules check the form of (service accounts, secrets and their
+        versions), when the object carries what they are built from."""
+        if name not in ("id", "name"):
+            return None
+        values = {k: v for k, v in obj.items() if isinstance(v, str)}
+        if "account_id" in obj and "email" in values:
+            return f"projects/{project}/serviceAccounts/{values['email']}"
+        if "secret" in values and "version" in values:
+            return f"{values['secret']}/versions/{values['version']}"
+        return None
+
+    def other_string(self, name: str, path: str) -> str:
         if name == "number" or name.endswith("_number"):
             return str(self.number(path))
         if name.endswith(("_time", "_timestamp")) or name in ("updated", "created"):
@@ -180,8 +204,9 @@ class Faker:
 
 
 def _order(names: list[str]) -> list[str]:
-    # fill the values other fake values are built from first (email before member)
-    return sorted(names, key=lambda n: (n == "member", n))
+    # fill the values other fake values are built from first (email before member, the parts
+    # of an id or name before it)
+    return sorted(names, key=lambda n: (n in ("member", "id", "name"), n))
 
 
 def fill_unknowns(block: Block, value: Any, faker: Faker, path: str = "") -> Any:
@@ -455,7 +480,9 @@ class StandInProvider(pb_grpc.ProviderServicer):
         block = self._block("resource", request.type_name, context)
         ty = schema.implied_type(block)
         planned = _undyn(request.planned_state, ty)
-        faker = Faker(seed_for(request.type_name, request.config.msgpack), self.defaults)
+        tb = behaviour.for_type(self.ps.name, request.type_name)
+        faker = Faker(seed_for(request.type_name, request.config.msgpack), self.defaults,
+                      tb.id_format if tb else "")
         new_state = fill_unknowns(block, planned, faker)
         invented = invented_paths(
             planned, new_state, _undyn(request.config, ty), request.planned_private,

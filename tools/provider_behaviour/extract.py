@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
-from .goast import Call, Composite, ExprStmt, FuncLit, If, Name, Node, Selector, walk
+from .goast import Assign, Call, Composite, ExprStmt, FuncLit, If, Name, Node, Selector, walk
 from .goeval import (
     ClosureVal,
     Env,
@@ -45,6 +45,7 @@ class Behaviour:
     checks: list[dict[str, Any]] = field(default_factory=list)
     conditional: list[dict[str, Any]] = field(default_factory=list)
     not_read: list[dict[str, Any]] = field(default_factory=list)
+    id_format: str = ""  # the Create function's `id, err := ReplaceVars(d, config, "...")`
     paths: set[tuple[str, ...]] = field(default_factory=set)  # every path the source declares
 
     def add_checks(self, found: Checks, path: Path, via: str) -> None:
@@ -71,6 +72,7 @@ def read_sdk_resource(res: Any, out: Behaviour) -> None:
     out.source = out.source or res.file
     read_sdk_map(res.get("Schema"), [], out)
     read_customize_diff(res.get("CustomizeDiff"), out)
+    out.id_format = id_format(res.get("Create")) or id_format(res.get("CreateContext"))
 
 
 def read_sdk_map(schema: Any, prefix: Path, out: Behaviour) -> None:
@@ -181,6 +183,27 @@ def _force_new_key(node: Node) -> str | None:
     return None
 
 
+def id_format(create: Any) -> str:
+    """The template a Create function builds the resource id from, if it has one:
+    `id, err := tpgresource.ReplaceVars(d, config, "projects/{{project}}/secrets/{{secret_id}}")`
+    followed by `d.SetId(id)` (what magic-modules generates)."""
+    if not isinstance(create, FuncVal):
+        return ""
+    try:
+        body = create.decl.file.body(create.decl)
+    except Exception:
+        return ""
+    for stmt in body.stmts:
+        if isinstance(stmt, Assign) and stmt.lhs and isinstance(stmt.lhs[0], Name) and \
+                stmt.lhs[0].id == "id" and len(stmt.rhs) == 1:
+            call = stmt.rhs[0]
+            if isinstance(call, Call) and isinstance(call.fn, Selector) and \
+                    call.fn.sel in ("ReplaceVars", "ReplaceVarsForId") and len(call.args) == 3 and \
+                    getattr(call.args[2], "kind", "") == "string":
+                return str(call.args[2].value)  # type: ignore[attr-defined]
+    return ""
+
+
 def _why(value: Any) -> str:
     if isinstance(value, Opaque):
         return value.why
@@ -203,10 +226,10 @@ def read_fw_schema(schema: Any, out: Behaviour, prefix: Path | None = None) -> N
     out.source = out.source or schema.file
     attrs = schema.get("Attributes")
     for name, a in sorted(attrs.items.items()) if isinstance(attrs, MapVal) else ():
-        read_fw_attribute(known(a), [*prefix, str(name)], out)
+        read_fw_node(known(a), [*prefix, str(name)], out, "attribute")
     blocks = schema.get("Blocks")
     for name, b in sorted(blocks.items.items()) if isinstance(blocks, MapVal) else ():
-        read_fw_block(known(b), [*prefix, str(name)], out)
+        read_fw_node(known(b), [*prefix, str(name)], out, "block")
 
 
 def _fw_nested_prefix(node: StructVal, path: Path) -> Path:
@@ -214,30 +237,21 @@ def _fw_nested_prefix(node: StructVal, path: Path) -> Path:
     return path if single else [*path, "*"]
 
 
-def read_fw_attribute(a: Any, path: Path, out: Behaviour) -> None:
-    if not isinstance(a, StructVal):
-        out.not_read.append({"path": path, "what": f"framework attribute: {_why(a)}"})
+def read_fw_node(node: Any, path: Path, out: Behaviour, kind: str) -> None:
+    """A framework attribute or block: its modifiers, validators and nested attributes."""
+    if not isinstance(node, StructVal):
+        out.not_read.append({"path": path, "what": f"framework {kind}: {_why(node)}"})
         return
     out.paths.add(tuple(path))
-    read_fw_modifiers(a, path, out)
-    read_fw_validators(a, path, out)
-    nested = a.get("NestedObject")
+    read_fw_modifiers(node, path, out)
+    read_fw_validators(node, path, out)
+    nested = node.get("NestedObject")
+    if not isinstance(nested, StructVal) and (
+        isinstance(node.get("Attributes"), MapVal) or isinstance(node.get("Blocks"), MapVal)
+    ):
+        nested = node  # a single nested attribute or block holds its attributes itself
     if isinstance(nested, StructVal):
-        read_fw_schema(nested, out, _fw_nested_prefix(a, path))
-    elif isinstance(a.get("Attributes"), MapVal):
-        read_fw_schema(a, out, path)
-
-
-def read_fw_block(b: Any, path: Path, out: Behaviour) -> None:
-    if not isinstance(b, StructVal):
-        out.not_read.append({"path": path, "what": f"framework block: {_why(b)}"})
-        return
-    out.paths.add(tuple(path))
-    read_fw_modifiers(b, path, out)
-    read_fw_validators(b, path, out)
-    nested = b.get("NestedObject")
-    read_fw_schema(nested if isinstance(nested, StructVal) else b, out,
-                   _fw_nested_prefix(b, path))
+        read_fw_schema(nested, out, _fw_nested_prefix(node, path))
 
 
 def read_fw_modifiers(a: StructVal, path: Path, out: Behaviour) -> None:
