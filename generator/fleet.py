@@ -3,7 +3,8 @@
 Each repo is independent (its own git tree, its own copier run, its own cwd for relative
 template paths), so repos run in a process pool; one failing repo never stops the others,
 it is reported. The table and the JSON report carry: repo, from version, to version,
-conflicts, validation result, status.
+conflicts, validation result, what the update would replace or delete (generator.plan_diff;
+protected resources make the repo need attention), status.
 """
 
 from __future__ import annotations
@@ -33,12 +34,14 @@ class FleetOptions:
     dry_run: bool = False
     validate: bool = True
     commit: bool = False
+    plan_diff: bool = True
 
 
 @dataclass
 class RepoResult:
     repo: str
-    status: str  # updated | up-to-date | conflicts | invalid | error | ok
+    # updated | up-to-date | conflicts | invalid | destroys | plan-failed | error | ok
+    status: str
     from_version: str | None = None
     to_version: str | None = None
     conflicts: list[str] = field(default_factory=list)
@@ -47,10 +50,18 @@ class RepoResult:
     changed: int = 0
     error: str = ""
     seconds: float = 0.0
+    replacements: dict[str, Any] = field(default_factory=dict)  # PlanDiff.to_json()
 
     @property
     def needs_attention(self) -> bool:
-        return self.status in ("conflicts", "invalid", "error")
+        return self.status in ("conflicts", "invalid", "destroys", "plan-failed", "error")
+
+    def replaced(self) -> str:
+        """The table's cell: how many resources the update would replace or delete."""
+        if self.replacements.get("status") != "ok":
+            return "-" if not self.replacements else str(self.replacements.get("status"))
+        n, protected = len(self.replacements["destructions"]), self.replacements["protected"]
+        return f"{n} ({protected} PROTECTED)" if protected else str(n)
 
 
 # --------------------------------------------------------------------------- repo lists
@@ -114,17 +125,20 @@ def run_one(action: str, repo: Path, options: FleetOptions) -> RepoResult:
 def _update(repo: Path, options: FleetOptions, result: RepoResult) -> None:
     report = upd.update_repo(
         repo, vcs_ref=options.vcs_ref, template=options.template, dry_run=options.dry_run,
-        validate=options.validate, commit=options.commit,
+        validate=options.validate, commit=options.commit, plan_diff=options.plan_diff,
     )
     result.from_version, result.to_version = report.from_version, report.to_version
     result.conflicts = report.conflicts
     result.validation = report.validation.status
     result.validation_detail = report.validation.detail if report.validation.failed else ""
     result.changed = len(report.changed)
+    result.replacements = report.replacements.to_json()
     if report.conflicts:
         result.status = "conflicts"
     elif report.validation.failed:
         result.status = "invalid"
+    elif report.replacements.needs_attention:
+        result.status = "destroys" if report.replacements.protected else "plan-failed"
     elif report.changed:
         result.status = "updated"
     else:
@@ -169,7 +183,7 @@ def run_fleet(
 
 
 def format_table(results: Sequence[RepoResult]) -> str:
-    headers = ("repo", "from", "to", "conflicts", "validation", "status")
+    headers = ("repo", "from", "to", "conflicts", "validation", "replaces", "status")
     rows = [
         (
             r.repo,
@@ -177,6 +191,7 @@ def format_table(results: Sequence[RepoResult]) -> str:
             r.to_version or "-",
             ", ".join(r.conflicts) if r.conflicts else "0",
             r.validation,
+            r.replaced(),
             r.status,
         )
         for r in results
@@ -191,9 +206,22 @@ def format_table(results: Sequence[RepoResult]) -> str:
         elif r.validation_detail:
             detail = r.validation_detail.replace("\n", "\n  ")
             lines.append(f"{r.repo}: validation failed:\n  {detail}")
+        lines.extend(_replacement_lines(r))
     attention = sum(r.needs_attention for r in results)
     lines.append(f"{len(results)} repos, {attention} need attention")
     return "\n".join(lines)
+
+
+def _replacement_lines(r: RepoResult) -> list[str]:
+    """What the update would destroy, for repos where that needs a person."""
+    if r.status not in ("destroys", "plan-failed"):
+        return []
+    lines = [f"{r.repo}: the update would replace or delete:"]
+    for d in r.replacements.get("destructions", ()):
+        mark = f"  !! PROTECTED: {d['protected']}" if d.get("protected") else ""
+        lines.append(f"  {d['action'].upper():<7} {d['address']} [{d['root']}]{mark}")
+    lines += [f"  error: {e}" for e in r.replacements.get("errors", ())]
+    return lines
 
 
 def json_report(action: str, results: Sequence[RepoResult], jobs: int) -> dict[str, Any]:

@@ -1,9 +1,12 @@
 """Bring a client repo to a newer template version with copier's update, safely.
 
 `update_repo` refuses what copier would mangle (no answers file, dirty tree), runs copier's
-3-way update with inline conflict markers, then reports every file that still has conflicts
-and runs the offline validation. `--dry-run` runs the same update in a throw-away clone and
-reports the diff, so the client repo is never written.
+3-way update with inline conflict markers, then reports every file that still has conflicts,
+runs the offline validation and the replacement check (`generator.plan_diff`: the repo before
+the update is applied offline to a rehearsal state and the updated repo planned against it;
+every resource the update would replace or delete is listed, protected ones flagged, and
+those make the update need a person: no `--commit`). `--dry-run` runs the same update in a
+throw-away clone and reports the diff, so the client repo is never written.
 
 Relative template paths: copier records `_src_path` exactly as it was typed (`copier copy .
 dest` records `.`) and, on update, resolves it against the *current working directory*
@@ -17,9 +20,11 @@ source altogether (for a template that moved); the answers file then records the
 from __future__ import annotations
 
 import contextlib
+import io
 import re
 import shutil
 import subprocess
+import tarfile
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -28,6 +33,7 @@ from typing import Any
 
 import yaml
 
+from generator import plan_diff as diff
 from generator.client_repo import ANSWERS_FILE, ClientRepo
 from generator.errors import MlopsgenError, RepoError, UpdateError
 from generator.gitenv import git_env
@@ -70,11 +76,12 @@ class UpdateReport:
     conflicts: list[str] = field(default_factory=list)
     diffstat: str = ""
     validation: Validation = field(default_factory=lambda: Validation("skipped", "not run"))
+    replacements: diff.PlanDiff = field(default_factory=lambda: diff.skipped("not run"))
     committed: bool = False
 
     @property
     def needs_attention(self) -> bool:
-        return bool(self.conflicts) or self.validation.failed
+        return bool(self.conflicts) or self.validation.failed or self.replacements.needs_attention
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -86,6 +93,7 @@ class UpdateReport:
             "diffstat": self.diffstat,
             "conflicts": self.conflicts,
             "validation": {"status": self.validation.status, "detail": self.validation.detail},
+            "replacements": self.replacements.to_json(),
             "committed": self.committed,
             "needs_attention": self.needs_attention,
         }
@@ -317,6 +325,26 @@ def run_validation(repo: Path) -> Validation:
     return Validation("ok" if report.ok else "failed", format_validation(report))
 
 
+def run_plan_diff(repo: Path) -> diff.PlanDiff:
+    """The replacement check: the last commit (the repo before the update; the update starts
+    from a clean tree and commits nothing before this) against the working tree."""
+    with tempfile.TemporaryDirectory(prefix="mlopsgen-before-") as tmp:
+        before = Path(tmp) / repo.resolve().name
+        before.mkdir()
+        archive = subprocess.run(
+            ["git", "archive", "--format=tar", "HEAD"], cwd=repo, capture_output=True,
+            check=False, env=git_env(repo),
+        )
+        if archive.returncode != 0:
+            return diff.skipped(f"git archive HEAD failed: {archive.stderr.decode().strip()}")
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+            tar.extractall(before, filter="data")
+        try:
+            return diff.plan_diff(before, repo)
+        except MlopsgenError as error:  # report, don't crash the fleet
+            return diff.PlanDiff("failed", errors=[error.message()])
+
+
 def latest_tag(source: TemplateSource) -> str | None:
     """The newest release tag (PEP 440, no pre-releases), as copier picks it; None if unknown."""
     from packaging.version import InvalidVersion, Version
@@ -368,9 +396,11 @@ def update_repo(
     validate: bool = True,
     commit: bool = False,
     cwd: Path | None = None,
+    plan_diff: bool = True,
 ) -> UpdateReport:
-    """Update one client repo; never raises for conflicts or failed validation (they are in
-    the report), raises `UpdateError` when the update cannot run."""
+    """Update one client repo; never raises for conflicts, failed validation or replacements
+    (they are in the report), raises `UpdateError` when the update cannot run. `validate`
+    runs `mlopsgen validate`, `plan_diff` the replacement check; each is independent."""
     answers = ensure_updatable(repo)
     source = resolve_template(repo, answers, template=template, cwd=cwd)
     from_version = str(answers["_commit"])
@@ -380,18 +410,28 @@ def update_repo(
         return UpdateReport(
             repo=repo, from_version=from_version, to_version=from_version, dry_run=dry_run,
             validation=run_validation(repo) if validate else Validation("skipped", "--no-validate"),
+            replacements=diff.skipped("already at this version"),
         )
+    checks = Checks(validate=validate, plan_diff=plan_diff)
     if dry_run:
         with tempfile.TemporaryDirectory(prefix="mlopsgen-dry-run-") as tmp:
             clone = _clone(repo, Path(tmp))
-            report = _update_in_place(clone, source, vcs_ref, from_version, validate, dry_run=True)
+            report = _update_in_place(clone, source, vcs_ref, from_version, checks, dry_run=True)
             report.repo = repo
             return report
-    report = _update_in_place(repo, source, vcs_ref, from_version, validate, dry_run=False)
+    report = _update_in_place(repo, source, vcs_ref, from_version, checks, dry_run=False)
     if commit and not report.needs_attention and report.changed:
         commit_update(repo, report.to_version)
         report.committed = True
     return report
+
+
+@dataclass(frozen=True)
+class Checks:
+    """Which offline checks run after the update."""
+
+    validate: bool = True
+    plan_diff: bool = True
 
 
 def _update_in_place(
@@ -399,7 +439,7 @@ def _update_in_place(
     source: TemplateSource,
     vcs_ref: str | None,
     from_version: str,
-    validate: bool,
+    checks: Checks,
     *,
     dry_run: bool,
 ) -> UpdateReport:
@@ -414,10 +454,15 @@ def _update_in_place(
     )
     if report.conflicts:
         report.validation = Validation("skipped", "resolve the conflicts first")
-    elif validate:
-        report.validation = run_validation(repo)
+        report.replacements = diff.skipped("resolve the conflicts first")
     else:
-        report.validation = Validation("skipped", "--no-validate")
+        report.validation = (
+            run_validation(repo) if checks.validate else Validation("skipped", "--no-validate")
+        )
+        report.replacements = (
+            run_plan_diff(repo) if checks.plan_diff and report.changed
+            else diff.skipped("--no-plan-diff" if report.changed else "nothing changed")
+        )
     if dry_run:
         report.diffstat = diffstat(repo)
     return report
@@ -447,6 +492,7 @@ def format_report(report: UpdateReport) -> str:
                  + (f" ({report.validation.detail})" if skipped else ""))
     if report.validation.failed and report.validation.detail:
         lines.extend(f"    {x}" for x in report.validation.detail.splitlines())
+    lines.extend(f"  {x}" for x in report.replacements.lines())
     if report.committed:
         lines.append("  committed")
     elif report.changed and not report.dry_run:

@@ -26,6 +26,8 @@ from generator.errors import ExitCode
 @click.option("--template", help="update: template location overriding each repo's recorded one.")
 @click.option("--dry-run", is_flag=True, help="update: report what would change, write nothing.")
 @click.option("--no-validate", is_flag=True, help="update: skip the offline validation.")
+@click.option("--no-plan-diff", is_flag=True,
+              help="update: skip the replacement check (offline plans before and after).")
 @click.option("--commit", is_flag=True, help="update: commit each clean, validated update.")
 def command(
     action: str,
@@ -36,18 +38,20 @@ def command(
     template: str | None,
     dry_run: bool,
     no_validate: bool,
+    no_plan_diff: bool,
     commit: bool,
 ) -> ExitCode:
     """Run ACTION (update or validate) over many client repos.
 
-    Prints a table (repo, from version, to version, conflicts, validation, status). Exit
-    status: 0 when every repo is fine, 4 when any repo needs attention (conflicts, failed
-    validation, an error), 1 when the repo list is unusable.
+    Prints a table (repo, from version, to version, conflicts, validation, what the update
+    would replace, status). Exit status: 0 when every repo is fine, 4 when any repo needs
+    attention (conflicts, failed validation, protected replacements, an error), 1 when the
+    repo list is unusable.
     """
     repos = fleet.discover_repos(repo_specs)
     options = fleet.FleetOptions(
         vcs_ref=vcs_ref, template=template, dry_run=dry_run, validate=not no_validate,
-        commit=commit,
+        commit=commit, plan_diff=not no_plan_diff,
     )
     results = fleet.run_fleet(action, repos, jobs=jobs, options=options)
     click.echo(fleet.format_table(results))

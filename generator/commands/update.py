@@ -24,6 +24,11 @@ from generator.errors import ExitCode
     "--dry-run", is_flag=True, help="Show what would change; write nothing (a temporary clone)."
 )
 @click.option("--no-validate", is_flag=True, help="Skip `mlopsgen validate` after the update.")
+@click.option(
+    "--no-plan-diff", is_flag=True,
+    help="Skip the replacement check (an offline plan before and after the update, about two "
+    "plans and an apply per root; it runs even with --no-validate).",
+)
 @click.option("--commit", is_flag=True, help="Commit the update if it is clean and validates.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
@@ -34,6 +39,7 @@ def command(
     template: str | None,
     dry_run: bool,
     no_validate: bool,
+    no_plan_diff: bool,
     commit: bool,
     as_json: bool,
 ) -> ExitCode:
@@ -41,13 +47,15 @@ def command(
 
     Refuses a dirty repo or one without .copier-answers.yml. Edits survive; where an edit and
     a template change touch the same lines, the file gets inline conflict markers and is
-    listed. Exit status: 0 updated (or nothing to do), 4 conflicts or validation failures to
-    fix, 1 the update could not run.
+    listed. Every resource the update would replace or delete is listed (offline plans before
+    and after it); protected ones (projects, buckets, datasets, keys, the state bucket) need a
+    person: no --commit. Exit status: 0 updated (or nothing to do), 4 conflicts, validation
+    failures or protected replacements to review, 1 the update could not run.
     """
     json_errors(ctx, as_json, lambda message, _code: {"repo": str(repo), "error": message})
     report = upd.update_repo(
         repo, vcs_ref=vcs_ref, template=template, dry_run=dry_run,
-        validate=not no_validate, commit=commit,
+        validate=not no_validate, commit=commit, plan_diff=not no_plan_diff,
     )
     click.echo(json.dumps(report.to_json(), indent=2) if as_json else upd.format_report(report))
     if report.conflicts:
@@ -58,4 +66,12 @@ def command(
         )
     elif report.validation.failed:
         click.echo("error: the updated repo does not validate (see above)", err=True)
+    elif report.replacements.protected:
+        click.echo(
+            "error: the update would replace or delete protected resources (see above); "
+            "review them before committing",
+            err=True,
+        )
+    elif report.replacements.needs_attention:
+        click.echo("error: the updated repo could not be planned offline (see above)", err=True)
     return ExitCode.ATTENTION if report.needs_attention else ExitCode.OK

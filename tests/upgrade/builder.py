@@ -156,9 +156,25 @@ def change_v0_3_0(tpl: Path) -> None:
     _regenerate_copier_yml(tpl, _v2_extra(tpl))
 
 
+# v0.4.0 renames every environment's data bucket: what the replacement check of
+# `mlopsgen update` must catch before the update is committed (a new bucket, the old one and
+# its data destroyed).
+DATA_BUCKET_SUFFIX = ("-data", "-datasets")
+
+
+def change_v0_4_0(tpl: Path) -> None:
+    model = tpl / "generator" / "model.py"
+    old, new = (f'"data": f"{{base}}{suffix}"' for suffix in DATA_BUCKET_SUFFIX)
+    text = model.read_text()
+    assert old in text, f"fixture drifted: {old!r} not in generator/model.py"
+    model.write_text(text.replace(old, new))
+    _regenerate_copier_yml(tpl, _v2_extra(tpl))
+
+
 CHANGES: list[tuple[str, Callable[[Path], None]]] = [
     ("v0.2.0", change_v0_2_0),
     ("v0.3.0", change_v0_3_0),
+    ("v0.4.0", change_v0_4_0),  # only in repos built with versions=4
 ]
 
 

@@ -44,7 +44,7 @@ def fleet_update(fleet_dir: Path) -> tuple[Any, dict[str, Any]]:
     report = fleet_dir.parent / "report.json"
     result = CliRunner().invoke(
         cli, ["fleet", "update", "--repos", str(fleet_dir), "--jobs", "2", "--no-validate",
-              "--json-report", str(report)],
+              "--no-plan-diff", "--json-report", str(report)],
     )
     return result, json.loads(report.read_text())
 
@@ -69,7 +69,8 @@ def test_fleet_update_reports_each_repo_and_fails_when_any_needs_attention(
 def test_fleet_table_has_one_row_per_repo(fleet_update: tuple[Any, dict[str, Any]]) -> None:
     result, report = fleet_update
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["repo", "from", "to", "conflicts", "validation", "status"]
+    assert lines[0].split() == [
+        "repo", "from", "to", "conflicts", "validation", "replaces", "status"]
     for repo in report["repos"]:
         row = next(line for line in lines if line.startswith(repo["repo"] + " "))
         assert row.split()[-1] == repo["status"]

@@ -4,7 +4,8 @@ Not a fixture template: the template repo here is this checkout's own history (t
 release's tag, or its commit from releases.yml when the clone has no tags), with the working
 tree committed on top as the candidate. A consultant's repo rendered at that release (plain
 copier, the release's own rules) and edited by the client is updated by today's mlopsgen; it
-must merge without conflicts, keep the edits, and pass today's offline validation.
+must merge without conflicts, keep the edits, pass today's offline validation, and replace or
+delete no protected resource (the update's replacement check, generator/plan_diff.py).
 """
 
 from __future__ import annotations
@@ -88,8 +89,17 @@ def test_previous_release_repo_updates_to_the_candidate(
          "--vcs-ref", CANDIDATE, "--json"],
         capture_output=True, text=True, check=False, cwd=builder.ROOT,
     )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     report = yaml.safe_load(result.stdout)
+    protected = [f"{d['action']} {d['address']} [{d['root']}]"
+                 + (f" forced by {', '.join(d['forced_by'])}" if d.get("forced_by") else "")
+                 for d in (report.get("replacements") or {}).get("destructions", ())
+                 if d.get("protected")]
+    assert not protected, (
+        f"updating a repo rendered at {PREVIOUS} to this checkout would destroy protected "
+        "resources (and their data): say so in CHANGELOG.md with a migration, or keep the "
+        "attributes that force the replacement:\n  " + "\n  ".join(protected)
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert (report["from_version"], report["to_version"]) == (PREVIOUS, CANDIDATE)
     assert report["conflicts"] == [] and report["validation"]["status"] == "ok"
     assert 'notification_email = "oncall@client.example"' in own.read_text()

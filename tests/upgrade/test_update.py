@@ -166,6 +166,17 @@ def test_tasks_ran_in_every_copier_pass_and_stay_idempotent(edited: Edited) -> N
     assert lines.count(builder.TASK_LINE) == 1
 
 
+def test_an_update_without_infrastructure_changes_replaces_nothing(edited: Edited) -> None:
+    """The replacement check ran (both versions planned offline, every root rehearsed) and
+    found nothing to destroy: v0.2.0 changes docs and files, not resources."""
+    r = edited.report.replacements
+    assert (r.status, r.destructions, r.errors) == ("ok", [], []), r.lines()
+    # every environment root was rehearsed (a bootstrap reading environment states from Cloud
+    # Storage cannot be, offline: a note says so)
+    assert not [n for n in r.notes if "terraform/envs/" in n], r.notes
+    assert "replacements: none" in upd.format_report(edited.report)
+
+
 def test_updated_repo_passes_offline_validation(edited: Edited) -> None:
     """Issue 7's bar: rendered from an older version, edited, updated: `mlopsgen validate`
     (offline: fmt, init, validate, plan, terraform test, Cloud Build checks, checkov) passes."""
@@ -255,10 +266,11 @@ def chain(template_repo: Path, answers: dict[str, Any],
     """Unedited repo: v0.1.0 -> v0.2.0 (committed) -> v0.3.0 (latest tag, no --vcs-ref)."""
     base = tmp_path_factory.mktemp("chain")
     repo = builder.render_client(template_repo, base / "client", answers)
-    first = upd.update_repo(repo, vcs_ref="v0.2.0", validate=False, commit=True)
+    first = upd.update_repo(repo, vcs_ref="v0.2.0", validate=False, commit=True,
+                            plan_diff=False)
     probe_after_first = (repo / builder.PROBE).read_text()
     runs_before = len(builder.task_runs(template_repo))
-    second = upd.update_repo(repo, validate=False)
+    second = upd.update_repo(repo, validate=False, plan_diff=False)
     runs = builder.task_runs(template_repo)[runs_before:]
     fresh = builder.render_client(template_repo, base / "fresh", answers, vcs_ref="v0.3.0")
     return {"repo": repo, "first": first, "second": second, "fresh": fresh,
@@ -282,7 +294,7 @@ def test_migration_does_not_run_when_not_crossing_its_version(
     template_repo: Path, answers: dict[str, Any], tmp_path: Path
 ) -> None:
     repo = builder.render_client(template_repo, tmp_path / "client", answers, vcs_ref="v0.2.0")
-    report = upd.update_repo(repo, vcs_ref="v0.3.0", validate=False)
+    report = upd.update_repo(repo, vcs_ref="v0.3.0", validate=False, plan_diff=False)
     assert report.to_version == "v0.3.0" and report.conflicts == []
     assert not (repo / builder.PROBE).exists()
     assert builder.V3_README_SECTION in (repo / "README.md").read_text()
@@ -306,7 +318,7 @@ def test_up_to_date_repo_is_a_no_op(chain: dict[str, Any]) -> None:
     repo: Path = chain["repo"]
     builder.commit_all(repo, "v0.3.0")
     before = git_state(repo)
-    result = CliRunner().invoke(cli, ["update", str(repo), "--no-validate"])
+    result = CliRunner().invoke(cli, ["update", str(repo), "--no-validate", "--no-plan-diff"])
     assert result.exit_code == 0, result.output
     assert "no changes" in result.stdout
     assert git_state(repo) == before
@@ -323,7 +335,7 @@ def test_dirty_repo_is_refused_and_left_alone(
         readme.write("uncommitted\n")
     (repo / "scratch.txt").write_text("new\n")
     before = git_state(repo)
-    result = CliRunner().invoke(cli, ["update", str(repo), "--no-validate"])
+    result = CliRunner().invoke(cli, ["update", str(repo), "--no-validate", "--no-plan-diff"])
     assert result.exit_code == 1  # could not run
     assert "uncommitted changes" in result.stderr
     assert "README.md" in result.stderr and "scratch.txt" in result.stderr
@@ -367,7 +379,7 @@ def test_relative_src_path_resolves_from_anywhere(
     monkeypatch.chdir(repo)  # where a consultant runs `mlopsgen update .`
     source = upd.resolve_template(Path("."), recorded)
     assert Path(source.cwd) == work
-    report = upd.update_repo(Path("."), vcs_ref="v0.2.0", validate=False)
+    report = upd.update_repo(Path("."), vcs_ref="v0.2.0", validate=False, plan_diff=False)
     assert report.to_version == "v0.2.0" and report.conflicts == []
     after = yaml.safe_load((repo / upd.ANSWERS_FILE).read_text())
     assert after["_src_path"] == "mlops-foundations"  # still portable
@@ -381,12 +393,12 @@ def test_moved_template_needs_and_accepts_template_option(
     shutil.copytree(template_repo, gone, symlinks=True)
     repo = builder.render_client(gone, tmp_path / "client", answers)
     shutil.rmtree(gone)
-    result = CliRunner().invoke(cli, ["update", str(repo), "--no-validate"])
+    result = CliRunner().invoke(cli, ["update", str(repo), "--no-validate", "--no-plan-diff"])
     assert result.exit_code == 1  # could not run
     assert "--template" in result.stderr
     result = CliRunner().invoke(
         cli, ["update", str(repo), "--template", str(template_repo), "--vcs-ref", "v0.2.0",
-              "--no-validate"],
+              "--no-validate", "--no-plan-diff"],
     )
     assert result.exit_code == 0, result.output
     after = yaml.safe_load((repo / upd.ANSWERS_FILE).read_text())
