@@ -296,6 +296,26 @@ def _git_url(value: Any, answers: Mapping[str, Any]) -> str | None:
     return None
 
 
+_INDEX_URL_RE = re.compile(r"^https://[^\s?#]+/simple/?$")
+
+
+def is_index_url(value: str) -> bool:
+    """A PEP 503 package index (`https://.../simple/`), as opposed to a git URL."""
+    return bool(_INDEX_URL_RE.match(value))
+
+
+def _mlopsgen_source(value: Any, answers: Mapping[str, Any]) -> str | None:
+    if not isinstance(value, str) or not (
+        value == "" or _GIT_URL_RE.match(value) or is_index_url(value)
+    ):
+        return (
+            "must be empty (the template repo .copier-answers.yml records), a git URL of the "
+            "template repo (https://, ssh://, git@ or an absolute path) or a package index URL "
+            "ending in /simple/ that serves mlopsgen's releases"
+        )
+    return None
+
+
 def _bool(value: Any, answers: Mapping[str, Any]) -> str | None:
     if not isinstance(value, bool):
         return "must be true or false"
@@ -562,6 +582,16 @@ QUESTIONS: tuple[Question, ...] = (
         _git_url,
         when="{{ module_source == 'git' }}",
         python_default=lambda a: "",
+    ),
+    Question(
+        "mlopsgen_source",
+        "str",
+        "Where the client repo's CI installs mlopsgen, always the version of this template "
+        "(.copier-answers.yml _commit): empty = the template repo .copier-answers.yml records "
+        "(_src_path); or a git URL of it (a mirror); or a package index URL ending in /simple/ "
+        "that serves its releases (e.g. an Artifact Registry Python repository)",
+        "",
+        _mlopsgen_source,
     ),
     Question(
         "name_suffix",

@@ -59,6 +59,51 @@ CI_SEED_ROLES: dict[str, tuple[str, ...]] = {
 }
 
 
+# CI/CD (docs/promotion.md in a client repo). Every environment's saved plans live in one bucket of
+# the CI/CD project, under `<env>/pr/` (pull request plans: made by the pull request's own build,
+# shown for review, never applied) and `<env>/merge/` (plans of the merged tree, made by the
+# trusted merge build: the only ones an apply build applies), then `<commit>/<build id>/`, so
+# every build writes its own objects once. Kept this many days (an apply approved later re-plans).
+PLAN_KINDS: dict[str, str] = {"pr": "pr/", "merge": "merge/"}
+PLANS_RETENTION_DAYS = 14
+# The account of the trusted comment build (the only reader of the GitHub token besides the
+# apply accounts' builds); it posts the pull request plans and reads the plans bucket.
+CI_COMMENTER_ACCOUNT = "ci-commenter"
+# Cloud Build publishes every build's status changes to this topic of the build's project; the
+# comment triggers listen on it (https://cloud.google.com/build/docs/subscribe-build-notifications).
+CLOUD_BUILDS_TOPIC = "cloud-builds"
+# The protected destroys a change may make in an environment: each line of this file in the
+# environment's root names a resource address and, after `#`, why (reviewed with the change).
+ALLOW_DESTROY_FILE = "allow-destroy.txt"
+# The distribution the `mlopsgen` command comes in (this repo's pyproject.toml).
+MLOPSGEN_DISTRIBUTION = "mlops-foundations"
+# The Python packages the CI scripts import (scripts/ci_plan.py, plan_comment.py, cloudbuild.py):
+# pinned, so every build runs the same client code.
+CI_SCRIPT_REQUIREMENTS: tuple[str, ...] = (
+    "google-auth==2.63.0",
+    "google-cloud-storage==3.17.1",
+    "requests==2.34.2",
+)
+# An Artifact Registry Python repository authenticates pip through this keyring plugin (with the
+# build's Application Default Credentials).
+ARTIFACT_REGISTRY_PIP_AUTH = "keyrings.google-artifactregistry-auth==1.1.2"
+
+def mlopsgen_install(source: str) -> dict[str, Any]:
+    """Where the client repo's CI installs mlopsgen from (answer mlopsgen_source). The version is
+    the template's that .copier-answers.yml records (`_commit`), read when the build runs
+    (scripts/ci_tools.py), so `copier update` moves both at once: from a git repo (the answer,
+    or the template's own `_src_path` when the answer is empty) pinned to that ref, or from a
+    package index pinned to the release the ref names."""
+    index = answers_mod.is_index_url(source)
+    return {
+        "distribution": MLOPSGEN_DISTRIBUTION,
+        "kind": "index" if index else "git",
+        "source": source,
+        # an Artifact Registry repository needs pip's keyring plugin (installed first)
+        "bootstrap": [ARTIFACT_REGISTRY_PIP_AUTH] if index and ".pkg.dev/" in source else [],
+    }
+
+
 # The providers each kind of root requires (versions.tf); their constraints are versions.py's.
 ROOT_PROVIDERS: dict[str, tuple[str, ...]] = {
     "env": ("hashicorp/google", "hashicorp/google-beta"),
@@ -200,13 +245,22 @@ def _env_context(
         },
         "log_bucket": f"{env}-pipeline-logs",
         # Cloud Build triggers (CI/CD project, region) and the check name the Cloud Build GitHub
-        # App reports for the plan trigger: "<trigger name> (<project id>)".
+        # App reports for the plan trigger: "<trigger name> (<project id>)". One chain per
+        # change: plan (pull request, the PR's code, no secret) -> plan_comment (the trusted
+        # build that posts it) -> plan_for_apply (push: the merged tree planned again, posted)
+        # -> apply (started by plan_for_apply, waits for approval where approval_required,
+        # applies exactly that saved plan) -> pipeline (started by the apply where run_pipeline).
         "triggers": {
             "plan": f"{env}-terraform-plan",
+            "plan_comment": f"{env}-plan-comment",
+            "plan_for_apply": f"{env}-plan-for-apply",
             "apply": f"{env}-terraform-apply",
             "pipeline": f"{env}-ml-pipeline" if run_pipeline else None,
             "rollback": f"{env}-rollback" if nxt else None,
         },
+        # where this environment's saved plans live in the plans bucket (PLAN_KINDS)
+        "plans_prefixes": {kind: f"{env}/{sub}" for kind, sub in PLAN_KINDS.items()},
+        "allow_destroy_file": f"terraform/envs/{env}/{ALLOW_DESTROY_FILE}",
         "plan_check": f"{env}-terraform-plan ({cicd_project})",
     }
 
@@ -268,6 +322,17 @@ def build_context(
         },
         "cicd_project": cicd,
         "state_bucket": f"{slug}-tfstate-{suffix}",
+        "ci": {
+            "plans_bucket": f"{slug}-ci-plans-{suffix}",
+            "plans_retention_days": PLANS_RETENTION_DAYS,
+            "plan_kinds": dict(PLAN_KINDS),
+            "plans_kms_key": "plans",
+            "commenter_account": CI_COMMENTER_ACCOUNT,
+            "commenter_email": f"{CI_COMMENTER_ACCOUNT}@{cicd['id']}.iam.gserviceaccount.com",
+            "cloud_builds_topic": CLOUD_BUILDS_TOPIC,
+            "script_requirements": list(CI_SCRIPT_REQUIREMENTS),
+            "mlopsgen": mlopsgen_install(str(a.get("mlopsgen_source") or "")),
+        },
         "state_kms_key_ring": f"{slug}-tfstate",
         "build_log_bucket": "cloud-build-logs",
         "labels": {"client": slug, "managed-by": "mlopsgen"},
@@ -415,8 +480,8 @@ def name_problems(a: Mapping[str, Any]) -> list[Problem]:
     project_rule = "project ids are 6-30 chars [a-z][-a-z0-9]*[a-z0-9]"
     cicd_id = ctx["cicd_project"]["id"]
     need(bool(_PROJECT_ID_RE.match(cicd_id)), "project id", cicd_id, project_rule)
-    need(bool(_BUCKET_RE.match(ctx["state_bucket"])), "bucket name", ctx["state_bucket"],
-         "bucket names are 3-63 chars")
+    for bucket in (ctx["state_bucket"], ctx["ci"]["plans_bucket"]):
+        need(bool(_BUCKET_RE.match(bucket)), "bucket name", bucket, "bucket names are 3-63 chars")
     for env in ctx["environments"]:
         pid = env["project_id"]
         need(bool(_PROJECT_ID_RE.match(pid)), "project id", pid, project_rule)

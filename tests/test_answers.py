@@ -53,6 +53,8 @@ INVALID: list[tuple[str, dict[str, Any]]] = [
     ("notification_email", {"notification_email": "not-an-email"}),
     ("features", {"features": ["gpu"]}),
     ("module_source", {"module_source": "svn"}),
+    ("mlopsgen_source", {"mlopsgen_source": "http://pypi.example/simple/"}),
+    ("mlopsgen_source", {"mlopsgen_source": "mlops-foundations==1.0"}),
     ("adopt_project_ids", {"adopt_project_ids": {"qa": "some-project-1"}}),
     ("adopt_project_ids", {"adopt_project_ids": {"dev": "Bad_Project"}}),
     ("name_suffix", {"name_suffix": "XYZ!"}),

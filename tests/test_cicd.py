@@ -182,10 +182,24 @@ def test_one_trigger_set_per_environment_in_promotion_order(render: Render) -> N
     assert all(re.fullmatch(r"[A-Za-z0-9][-A-Za-z0-9]{0,62}[A-Za-z0-9]", n) for n in names)
 
 
+# How each trigger starts: a repository event, Cloud Build's notifications, a webhook, or only
+# another build (manual triggers: no event at all).
+EVENTS = {"plan": "pull_request", "plan_comment": "pubsub", "plan_for_apply": "push",
+          "apply": "manual", "pipeline": "manual", "rollback": "webhook"}
+
+
+def _event(body: dict[str, Any]) -> str:
+    events = body.get("repository_event_config") or []
+    kinds = [k for k in ("pull_request", "push") for e in events if e.get(k)]
+    kinds += [k.removesuffix("_config") for k in ("pubsub_config", "webhook_config") if body.get(k)]
+    assert len(kinds) <= 1, kinds
+    return kinds[0] if kinds else "manual"
+
+
 def test_every_trigger_has_service_account_substitutions_and_an_existing_config(
     render: Render,
 ) -> None:
-    assert {name for (_, name) in render.triggers} == {"plan", "apply", "pipeline", "rollback"}
+    assert {name for (_, name) in render.triggers} == set(EVENTS)
     for (rtype, name), body in render.triggers.items():
         assert rtype == "google_cloudbuild_trigger"
         assert body["location"] == "${var.region}", "triggers are regional"
@@ -193,11 +207,77 @@ def test_every_trigger_has_service_account_substitutions_and_an_existing_config(
         assert "substitutions" in body, name
         config = body.get("filename") or body["git_file_source"][0]["path"]
         assert (render.root / config).is_file(), f"trigger {name}: {config} is not in the render"
+        assert _event(body) == EVENTS[name], name
         events = body.get("repository_event_config") or []
-        if name == "rollback":
-            assert body["webhook_config"] and body["source_to_build"] and not events
+        if events:
+            assert events[0]["repository"] == "${var.repository_id}" and "filename" in body
         else:
-            assert events and events[0]["repository"] == "${var.repository_id}"
+            # a build config from the environment's branch, never from a pull request
+            source = body["git_file_source"][0]
+            assert body["source_to_build"][0]["ref"] == "refs/heads/${each.value.branch}"
+            assert source["revision"] == "refs/heads/${each.value.branch}", name
+
+
+def test_pull_request_builds_read_no_secret(render: Render) -> None:
+    """The plan trigger runs the pull request's own config as the plan account: the config
+    declares no secret, the trigger names none, and that account is no token reader."""
+    plan = render.triggers[("google_cloudbuild_trigger", "plan")]
+    assert _event(plan) == "pull_request"
+    assert plan["service_account"] == "${local.sa_prefix}${each.value.plan_service_account}"
+    doc = yaml.safe_load((render.root / plan["filename"]).read_text())
+    assert "availableSecrets" not in doc and "secrets" not in doc
+    assert not any(step.get("secretEnv") for step in doc["steps"])
+    assert isinstance(plan["substitutions"], dict)  # nothing merged in
+    assert not [k for k in plan["substitutions"] if "SECRET" in k or "TOKEN" in k]
+    readers = expr(render.module_local("token_readers"))
+    assert "plan_service_account" not in readers
+    assert "var.commenter_service_account" in readers and "env.apply_service_account" in readers
+    # every config that reads a secret is run by a trigger whose account reads the token and
+    # whose config no pull request writes
+    for (_, name), body in render.triggers.items():
+        cfg = yaml.safe_load((render.root / (body.get("filename") or
+                                             body["git_file_source"][0]["path"])).read_text())
+        if cfg.get("availableSecrets"):
+            assert _event(body) != "pull_request", name
+            assert body["service_account"] in (
+                "${local.sa_prefix}${each.value.apply_service_account}",
+                "${local.sa_prefix}${var.commenter_service_account}"), name
+
+
+def test_only_the_apply_build_starts_the_pipeline(render: Render) -> None:
+    """One chain per push: the ML pipeline trigger has no event; the first environment's apply
+    build starts it after its apply step, and only there does the ML build push the trainer
+    image (the apply build skips its own image and template steps where the pipeline runs)."""
+    apply = render.triggers[("google_cloudbuild_trigger", "apply")]
+    assert _event(render.triggers[("google_cloudbuild_trigger", "pipeline")]) == "manual"
+    assert re.search(r'_PIPELINE_TRIGGER\s*=\s*each\.value\.run_pipeline \? '
+                     r'each\.value\.triggers\.pipeline : ""', expr(apply["substitutions"]))
+    doc = yaml.safe_load((render.root / "cloudbuild/terraform-apply.yaml").read_text())
+    ids = [s["id"] for s in doc["steps"]]
+    assert ids.index("apply") < ids.index("start-pipeline")
+    for step in doc["steps"]:
+        if step["id"] in ("pipeline-template", "trainer-image", "publish-pipeline"):
+            assert 'if [ -n "${_PIPELINE_TRIGGER}" ]; then' in step["args"][-1], step["id"]
+
+
+def test_no_build_applies_anything_but_a_saved_gated_plan(render: Render) -> None:
+    """terraform apply runs only through `mlopsgen apply` of a downloaded, checked plan; no
+    config runs terraform apply or plan itself."""
+    direct = re.compile(r"\bterraform\b(\s+-\S+)*\s+(apply|plan|destroy|import)\b")
+    for path in sorted((render.root / "cloudbuild").glob("*.yaml")):
+        if path.name == "iam-needs.yaml":
+            continue
+        for step in yaml.safe_load(path.read_text())["steps"]:
+            run = " ".join([step.get("entrypoint", ""), *map(str, step.get("args", [])),
+                            step.get("script", "")])
+            assert not direct.search(run), (path.name, step.get("id"))
+            assert "-auto-approve" not in run, (path.name, step.get("id"))
+            if step["name"].startswith("hashicorp/terraform"):
+                assert not {"apply", "plan", "destroy", "import"} & set(step.get("args", []))
+    script = (render.root / "scripts/ci_plan.py").read_text()
+    assert script.count('mlopsgen("apply"') == 1
+    apply_step = script[script.index("def _apply("):script.index("def _run_trigger(")]
+    assert apply_step.index("file_sha256") < apply_step.index('mlopsgen("apply"')
 
 
 def test_apply_approval_follows_the_environment(render: Render) -> None:
@@ -261,12 +341,14 @@ def test_promotion_is_decided_once_in_the_model() -> None:
 
 
 def _trigger_substitution_keys(render: Render, body: dict[str, Any]) -> set[str]:
-    common = render.module_local("common_substitutions")
-    assert isinstance(common, dict)
+    if isinstance(body["substitutions"], dict):  # a literal map
+        return {k for k in body["substitutions"] if k.startswith("_")}
     text = expr(body["substitutions"])
     keys = set(re.findall(r"\b(_[A-Z0-9_]+)\s*=", text))
-    if "local.common_substitutions" in text:
-        keys |= {k for k in common if k.startswith("_")}
+    for name in re.findall(r"\blocal\.(\w+_substitutions)\b", text):
+        mapping = render.module_local(name)
+        assert isinstance(mapping, dict)
+        keys |= {k for k in mapping if k.startswith("_")}
     return keys
 
 
@@ -495,7 +577,13 @@ def test_connected_bootstrap_plans_the_ci_resources(render_repo: Any) -> None:
     assert bootstrap["ok"], bootstrap["problems"]
     envs = answers["environments"]
     added = bootstrap["to_add"]
-    assert added["google_cloudbuild_trigger"] == 2 * len(envs) + 1 + (len(envs) - 1)
+    # plan, plan_comment, plan_for_apply, apply per environment; the first one's pipeline;
+    # a rollback for each but the last
+    assert added["google_cloudbuild_trigger"] == 4 * len(envs) + 1 + (len(envs) - 1)
+    # the token's readers: the commenter and each apply account
+    # (+ the Cloud Build agent on the token and on the webhook secret)
+    assert added["google_secret_manager_secret_iam_member"] == 1 + len(envs) + 2
+    assert added["google_pubsub_topic"] == 1
     assert added["google_cloudbuildv2_connection"] == 1
     assert added["google_cloudbuildv2_repository"] == 1
     assert added["github_branch_protection"] == len(envs)

@@ -524,12 +524,14 @@ Render = Callable[[Mapping[str, Any]], Path]
 @pytest.mark.parametrize(
     ("example", "plan_args", "configs"),
     [
-        ("full", (), ("terraform-plan", "terraform-apply", "ml-pipeline", "rollback")),
+        ("full", (), ("terraform-plan", "plan-comment", "plan-for-apply", "terraform-apply",
+                      "ml-pipeline", "rollback")),
         # no GitHub App installation yet: plan with a placeholder id so the triggers appear
         (
             "minimal",
             ("-var", "github_app_installation_id=1"),
-            ("terraform-plan", "terraform-apply", "ml-pipeline"),
+            ("terraform-plan", "plan-comment", "plan-for-apply", "terraform-apply",
+             "ml-pipeline"),
         ),
     ],
 )

@@ -157,6 +157,7 @@ class StepRunner:
             args=tuple(rewrite_workspace(a, self.workspace) for a in step.args),
             script=script,
             env=self.env(step),
+            workspace=self.workspace,
         )
 
     def run(self, step: Step, image: StepImage) -> StepResult:

@@ -4,7 +4,8 @@ An image is modeled by what a step can start in it: its ENTRYPOINT and CMD (as t
 declares them), the commands it has (mapped to local executables) and the well-known tools it
 lacks (shadowed on PATH by shims that fail with a message, so a config that calls `gcloud`
 from the python image, or `bash` in the alpine-based terraform image, fails here as it would
-there). Which executable a step starts follows Docker's rules: the step's `entrypoint` (or the
+there; directories of the build's workspace that a step puts on PATH come before the shims:
+what an earlier step copied there is in the container too). Which executable a step starts follows Docker's rules: the step's `entrypoint` (or the
 image's ENTRYPOINT) followed by `args`; without an entrypoint `args[0]` is the command (the
 python image has no ENTRYPOINT, only CMD `python3`); a `script` runs under its shebang
 (`#!/bin/sh` when it has none).
@@ -55,6 +56,7 @@ class Invocation:
     args: tuple[str, ...]
     script: Path | None  # the step's script, written to a file
     env: Mapping[str, str]  # the step's environment; PATH is the base the image prepends to
+    workspace: Path | None = None  # the build's /workspace (rewritten)
 
 
 @dataclass(frozen=True)
@@ -149,7 +151,12 @@ class LocalImage:
         env = dict(inv.env)
         env.update(self.env)
         shims = str(_shim_dir(scratch, self.label, self.absent))
-        env["PATH"] = ":".join([shims, *self.path_dirs, env.get("PATH", "")]).rstrip(":")
+        # directories of the build's own workspace that the step puts on PATH (a binary an
+        # earlier step copied there) are the container's files: the shims do not shadow them
+        path = [p for p in env.get("PATH", "").split(":") if p]
+        own = [p for p in path if inv.workspace and Path(p).is_relative_to(inv.workspace)]
+        rest = [p for p in path if p not in own]
+        env["PATH"] = ":".join([*own, shims, *self.path_dirs, *rest])
         return Launch(tuple(local), env)
 
 

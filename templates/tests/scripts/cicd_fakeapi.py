@@ -130,10 +130,17 @@ class FakeApi:
             self.pulls.append(pull)
             return 201, pull
         m = re.fullmatch(r"pulls/(\d+)", path)
-        if m and method == "PATCH":
-            pull = next(p for p in self.pulls if p["number"] == int(m.group(1)))
-            pull.update(body)
+        if m:
+            pull = next((p for p in self.pulls if p["number"] == int(m.group(1))), None)
+            if pull is None:
+                raise NotFound
+            if method == "PATCH":
+                pull.update(body)
             return 200, pull
+        m = re.fullmatch(r"commits/(\w+)/pulls", path)
+        if m:
+            return 200, [p for p in self.pulls if m.group(1) in
+                         (p.get("merge_commit_sha"), (p.get("head") or {}).get("sha"))]
         m = re.fullmatch(r"pulls/(\d+)/commits", path)
         if m:
             shas = self.pull_commits.get(int(m.group(1)), [])

@@ -8,7 +8,8 @@ locals {
     "${env}/apply" = { env = env, kind = "apply", account_id = e.apply_account_id }
   }]...)
   cicd_grants = merge([for key, a in local.accounts : {
-    for role in var.cicd_project_roles : "${key}/${role}" => { account = key, role = role }
+    for role in setunion(var.cicd_project_roles, a.kind == "apply" ? var.apply_cicd_project_roles : toset([])) :
+    "${key}/${role}" => { account = key, role = role }
   }]...)
   seed_grants = merge([for env, e in local.existing : merge(
     { for role in var.seed_roles.plan : "${env}/plan/${role}" => { account = "${env}/plan", project = e.project_id, role = role } },
@@ -19,8 +20,9 @@ locals {
 # The emails GCP gives the accounts (account id and project), known when planning, so plans show
 # who each grant and trigger is for; referencing the accounts keeps the dependency on them.
 locals {
-  emails  = { for k, sa in google_service_account.this : k => "${sa.account_id}@${sa.project}.iam.gserviceaccount.com" }
-  members = { for k, email in local.emails : k => "serviceAccount:${email}" }
+  emails          = { for k, sa in google_service_account.this : k => "${sa.account_id}@${sa.project}.iam.gserviceaccount.com" }
+  members         = { for k, email in local.emails : k => "serviceAccount:${email}" }
+  commenter_email = "${google_service_account.commenter.account_id}@${google_service_account.commenter.project}.iam.gserviceaccount.com"
 }
 
 # Per environment: a read-only plan account and an apply account. Cloud Build runs as them;
@@ -31,6 +33,21 @@ resource "google_service_account" "this" {
   account_id   = each.value.account_id
   display_name = "Terraform ${each.value.kind} (${each.value.env})"
   description  = each.value.kind == "plan" ? "Read-only: plans the ${each.value.env} environment on pull requests." : "Applies the ${each.value.env} environment on merge."
+}
+
+# The trusted comment builds run as this account: they post pull request plans with the token.
+resource "google_service_account" "commenter" {
+  project      = var.project_id
+  account_id   = var.commenter_account_id
+  display_name = "CI plan comments"
+  description  = "Posts the plans of pull request builds on their pull requests (reads the plans bucket and the GitHub token)."
+}
+
+resource "google_project_iam_member" "commenter" {
+  for_each = var.cicd_project_roles
+  project  = var.project_id
+  role     = each.value
+  member   = "serviceAccount:${local.commenter_email}"
 }
 
 resource "google_project_iam_member" "cicd" {

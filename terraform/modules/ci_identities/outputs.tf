@@ -19,3 +19,12 @@ output "members" {
     }
   }
 }
+
+output "commenter" {
+  description = "The comment builds' account: email, id (projects/<project>/serviceAccounts/<email>, what Cloud Build triggers take) and member."
+  value = {
+    email  = local.commenter_email
+    id     = "projects/${var.project_id}/serviceAccounts/${local.commenter_email}"
+    member = "serviceAccount:${local.commenter_email}"
+  }
+}

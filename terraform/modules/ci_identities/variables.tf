@@ -54,6 +54,28 @@ variable "cicd_project_roles" {
   }
 }
 
+variable "apply_cicd_project_roles" {
+  description = "Roles the apply accounts also need on the CI/CD project: their builds start Cloud Build triggers (the apply trigger with the plan the merge build made, the ML pipeline trigger once applied)."
+  type        = set(string)
+  default     = ["roles/cloudbuild.builds.editor"]
+  nullable    = false
+  validation {
+    condition     = alltrue([for r in var.apply_cicd_project_roles : !contains(["roles/owner", "roles/editor", "roles/viewer"], r)])
+    error_message = "Primitive roles are not allowed."
+  }
+}
+
+variable "commenter_account_id" {
+  description = "Account id of the comment builds' account (in project_id): it posts pull request plans with the GitHub token and reads the plans bucket."
+  type        = string
+  default     = "ci-commenter"
+  nullable    = false
+  validation {
+    condition     = can(regex("^[a-z][-a-z0-9]{4,28}[a-z0-9]$", var.commenter_account_id))
+    error_message = "commenter_account_id must be 6-30 characters: a lowercase letter, then lowercase letters, digits or hyphens."
+  }
+}
+
 variable "seed_roles" {
   description = "Roles granted here on environment projects that exist before CI runs, so the first plan and apply can work; the environment root grants the rest. Its mlops_platform call must get the same list as ci_seed_roles, or both roots manage the same grants: in a rendered repo both come from the generator's model (CI_SEED_ROLES)."
   type = object({

@@ -1,11 +1,20 @@
-# Cloud Build triggers for one repository, one set per environment:
-# - plan on pull requests into the environment's branch (read-only plan service account);
-# - apply on push to the branch (apply service account; a human approves first where required);
-# - the ML pipeline on push to the branch where run_pipeline is set;
+# Cloud Build triggers for one repository, one chain per environment (docs/promotion.md of a
+# client repo):
+# - plan: pull requests into the environment's branch; the pull request's own build config, as
+#   the read-only plan account, which reads no secret; it saves its plan in the plans bucket;
+# - plan_comment: a Pub/Sub trigger on Cloud Build's notifications, filtered to the plan builds
+#   that ended; its build config comes from the environment's branch, never the pull request, and
+#   it runs as the commenter account, which posts the plan on the pull request with the token;
+# - plan_for_apply: push to the branch (a merge); the apply account plans the merged tree, saves
+#   it and starts the apply trigger naming that plan;
+# - apply: manual (started by plan_for_apply); waits for approval where approval_required, then
+#   applies exactly the named plan; where run_pipeline it starts the pipeline trigger once applied;
+# - pipeline (where run_pipeline): manual, started by the apply build, so the ML pipeline of a
+#   commit never runs before or while that commit is applied;
 # - rollback, a webhook trigger fed by GitHub's pull_request events, filtered to the promotion pull
 #   request from this branch being closed without merge.
 # Every trigger names its service account, declares its substitutions and points at a build config
-# under cloudbuild/ in the repository.
+# under cloudbuild/ in the repository. Only the commenter and the apply accounts read the token.
 
 locals {
   sa_prefix = "projects/${var.project_id}/serviceAccounts/"
@@ -22,14 +31,24 @@ locals {
   pipelines = { for name, env in var.environments : name => env if env.run_pipeline }
   rollbacks = { for name, env in var.environments : name => env if env.triggers.rollback != null }
 
-  # The account each build runs as; each reads the GitHub token to talk to the pull request.
-  # Keyed by environment and role: the emails may only be known at apply time.
-  token_readers = merge([
-    for name, env in var.environments : {
-      "${name}/plan"  = env.plan_service_account
-      "${name}/apply" = env.apply_service_account
-    }
-  ]...)
+  # The accounts that read the GitHub token: the commenter (its build config comes from a
+  # protected branch) and each apply account (its builds run merged code). Never a plan account:
+  # pull request builds run the pull request's code. Keyed by role: the emails may only be known
+  # at apply time.
+  token_readers = merge(
+    { commenter = var.commenter_service_account },
+    { for name, env in var.environments : "${name}/apply" => env.apply_service_account },
+  )
+
+  # Cloud Build notifications bound into the comment build: the ended build's id, status, trigger,
+  # commit and pull request number (set by Cloud Build, not by the build's own code).
+  notification_substitutions = {
+    _BUILD         = "$(body.message.data.id)"
+    _BUILD_STATUS  = "$(body.message.data.status)"
+    _BUILD_TRIGGER = "$(body.message.data.substitutions.TRIGGER_NAME)"
+    _BUILD_COMMIT  = "$(body.message.data.substitutions.COMMIT_SHA)"
+    _BUILD_PR      = "$(body.message.data.substitutions._PR_NUMBER)"
+  }
 }
 
 resource "google_secret_manager_secret_iam_member" "token_readers" {
@@ -59,11 +78,79 @@ resource "google_cloudbuild_trigger" "plan" {
     }
   }
 
-  substitutions = merge(local.common_substitutions, {
+  # no secret, and nothing that names one: this build runs the pull request's code
+  substitutions = {
     _ENV          = each.key
     _TF_ROOT      = "${var.terraform_root_dir}/${each.key}"
     _STATE_BUCKET = var.state_bucket
     _STATE_PREFIX = each.value.state_prefix
+    _PLANS_BUCKET = var.plans_bucket
+  }
+}
+
+resource "google_cloudbuild_trigger" "plan_comment" {
+  for_each        = var.environments
+  project         = var.project_id
+  location        = var.region
+  name            = each.value.triggers.plan_comment
+  description     = "post the plan of ${each.value.triggers.plan} builds on their pull request"
+  tags            = ["mlopsgen", "plan-comment", each.key]
+  service_account = "${local.sa_prefix}${var.commenter_service_account}"
+
+  pubsub_config {
+    topic = var.cloud_builds_topic
+  }
+
+  source_to_build {
+    repository = var.repository_id
+    ref        = "refs/heads/${each.value.branch}"
+    repo_type  = "GITHUB"
+  }
+
+  # from the branch the pull requests target, never from a pull request
+  git_file_source {
+    path       = "cloudbuild/plan-comment.yaml"
+    repository = var.repository_id
+    revision   = "refs/heads/${each.value.branch}"
+    repo_type  = "GITHUB"
+  }
+
+  filter = "_BUILD_TRIGGER == \"${each.value.triggers.plan}\" && (_BUILD_STATUS == \"SUCCESS\" || _BUILD_STATUS == \"FAILURE\" || _BUILD_STATUS == \"TIMEOUT\")"
+
+  substitutions = merge(local.common_substitutions, local.notification_substitutions, {
+    _ENV          = each.key
+    _PLANS_BUCKET = var.plans_bucket
+    _PLAN_TRIGGER = each.value.triggers.plan
+  })
+}
+
+resource "google_cloudbuild_trigger" "plan_for_apply" {
+  for_each        = var.environments
+  project         = var.project_id
+  location        = var.region
+  name            = each.value.triggers.plan_for_apply
+  description     = "plan ${each.key} on push to ${each.value.branch} and start its apply with that plan"
+  tags            = ["mlopsgen", "plan-for-apply", each.key]
+  service_account = "${local.sa_prefix}${each.value.apply_service_account}"
+  filename        = "cloudbuild/plan-for-apply.yaml"
+
+  repository_event_config {
+    repository = var.repository_id
+
+    push {
+      branch = local.branch_regex[each.key]
+    }
+  }
+
+  substitutions = merge(local.common_substitutions, {
+    _ENV               = each.key
+    _TF_ROOT           = "${var.terraform_root_dir}/${each.key}"
+    _STATE_BUCKET      = var.state_bucket
+    _STATE_PREFIX      = each.value.state_prefix
+    _PLANS_BUCKET      = var.plans_bucket
+    _BRANCH            = each.value.branch
+    _APPLY_TRIGGER     = each.value.triggers.apply
+    _APPROVAL_REQUIRED = each.value.approval_required ? "true" : "false"
   })
 }
 
@@ -72,17 +159,22 @@ resource "google_cloudbuild_trigger" "apply" {
   project         = var.project_id
   location        = var.region
   name            = each.value.triggers.apply
-  description     = "terraform apply of ${each.key} on push to ${each.value.branch}"
+  description     = "apply the saved plan of ${each.key} that ${each.value.triggers.plan_for_apply} names"
   tags            = ["mlopsgen", "terraform-apply", each.key]
   service_account = "${local.sa_prefix}${each.value.apply_service_account}"
-  filename        = "cloudbuild/terraform-apply.yaml"
 
-  repository_event_config {
+  # manual: no event starts it; plan_for_apply runs it with the plan (_PLAN_URI, _PLAN_SHA256)
+  source_to_build {
     repository = var.repository_id
+    ref        = "refs/heads/${each.value.branch}"
+    repo_type  = "GITHUB"
+  }
 
-    push {
-      branch = local.branch_regex[each.key]
-    }
+  git_file_source {
+    path       = "cloudbuild/terraform-apply.yaml"
+    repository = var.repository_id
+    revision   = "refs/heads/${each.value.branch}"
+    repo_type  = "GITHUB"
   }
 
   approval_config {
@@ -98,6 +190,11 @@ resource "google_cloudbuild_trigger" "apply" {
     _NEXT_ENV     = each.value.next_environment == null ? "" : each.value.next_environment
     _NEXT_BRANCH  = each.value.next_branch == null ? "" : each.value.next_branch
     _PROMOTE      = each.value.promote_after_apply ? "true" : "false"
+    _PLANS_BUCKET = var.plans_bucket
+    # where the ML pipeline runs, the apply build starts it once applied
+    _PIPELINE_TRIGGER = each.value.run_pipeline ? each.value.triggers.pipeline : ""
+    # a plan gone stale before it was applied: the merge build plans again
+    _REPLAN_TRIGGER = each.value.triggers.plan_for_apply
   })
 }
 
@@ -106,17 +203,22 @@ resource "google_cloudbuild_trigger" "pipeline" {
   project         = var.project_id
   location        = var.region
   name            = each.value.triggers.pipeline
-  description     = "ML pipeline in ${each.key} on push to ${each.value.branch}, then the promotion pull request"
+  description     = "ML pipeline in ${each.key} once ${each.value.triggers.apply} applied the commit, then the promotion pull request"
   tags            = ["mlopsgen", "ml-pipeline", each.key]
   service_account = "${local.sa_prefix}${each.value.apply_service_account}"
-  filename        = "cloudbuild/ml-pipeline.yaml"
 
-  repository_event_config {
+  # manual: only the apply build starts it, after applying the commit (one chain per push)
+  source_to_build {
     repository = var.repository_id
+    ref        = "refs/heads/${each.value.branch}"
+    repo_type  = "GITHUB"
+  }
 
-    push {
-      branch = local.branch_regex[each.key]
-    }
+  git_file_source {
+    path       = "cloudbuild/ml-pipeline.yaml"
+    repository = var.repository_id
+    revision   = "refs/heads/${each.value.branch}"
+    repo_type  = "GITHUB"
   }
 
   substitutions = merge(local.common_substitutions, {

@@ -9,15 +9,22 @@ output "required_checks_by_branch" {
 }
 
 output "trigger_ids" {
-  description = "Per environment, the ids of its triggers (plan, apply, pipeline, rollback; null where absent)."
+  description = "Per environment, the ids of its triggers (plan, plan_comment, plan_for_apply, apply, pipeline, rollback; null where absent)."
   value = {
     for name, env in var.environments : name => {
-      plan     = google_cloudbuild_trigger.plan[name].trigger_id
-      apply    = google_cloudbuild_trigger.apply[name].trigger_id
-      pipeline = try(google_cloudbuild_trigger.pipeline[name].trigger_id, null)
-      rollback = try(google_cloudbuild_trigger.rollback[name].trigger_id, null)
+      plan           = google_cloudbuild_trigger.plan[name].trigger_id
+      plan_comment   = google_cloudbuild_trigger.plan_comment[name].trigger_id
+      plan_for_apply = google_cloudbuild_trigger.plan_for_apply[name].trigger_id
+      apply          = google_cloudbuild_trigger.apply[name].trigger_id
+      pipeline       = try(google_cloudbuild_trigger.pipeline[name].trigger_id, null)
+      rollback       = try(google_cloudbuild_trigger.rollback[name].trigger_id, null)
     }
   }
+}
+
+output "token_readers" {
+  description = "The accounts given secretmanager.secretAccessor on the GitHub token, by role (commenter, <env>/apply): the builds that never run a pull request's code."
+  value       = local.token_readers
 }
 
 output "rollback_webhook_endpoints" {

@@ -58,6 +58,36 @@ variable "state_bucket" {
   }
 }
 
+variable "plans_bucket" {
+  description = "Bucket (in project_id) where the builds save their plans: <env>/pr/ (pull request plans, for review) and <env>/merge/ (the plans the apply builds apply)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][-a-z0-9_.]{1,61}[a-z0-9]$", var.plans_bucket))
+    error_message = "plans_bucket must be a bucket name."
+  }
+}
+
+variable "commenter_service_account" {
+  description = "Email of the account the comment builds run as (posts pull request plans); with the apply accounts the only reader of the GitHub token."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][-a-z0-9]{4,28}[a-z0-9]@[a-z][-a-z0-9]{4,28}[a-z0-9]\\.iam\\.gserviceaccount\\.com$", var.commenter_service_account))
+    error_message = "commenter_service_account must be a user-managed service account email."
+  }
+}
+
+variable "cloud_builds_topic" {
+  description = "The Pub/Sub topic Cloud Build publishes build notifications to: projects/<project_id>/topics/cloud-builds (it must exist). The comment triggers listen on it."
+  type        = string
+
+  validation {
+    condition     = can(regex("^projects/[^/]+/topics/cloud-builds$", var.cloud_builds_topic))
+    error_message = "cloud_builds_topic must be projects/<project>/topics/cloud-builds (the topic Cloud Build publishes to)."
+  }
+}
+
 variable "terraform_root_dir" {
   description = "Directory of the environment roots in the repository; a root is <dir>/<environment>."
   type        = string
@@ -77,14 +107,16 @@ variable "rollback_webhook_secret_version" {
 
 variable "environments" {
   description = <<-EOT
-    One set of triggers per environment, keyed by environment name:
+    One chain of triggers per environment, keyed by environment name:
     branch (the environment's git branch), next_environment/next_branch (promotion target, null for the last),
     approval_required (apply waits for a human approval in Cloud Build), the CI service account emails
-    (plan: read-only, apply: deploys), run_pipeline (the ML pipeline runs on push to this branch),
+    (plan: read-only, for pull requests; apply: plans merges and deploys), run_pipeline (the apply
+    build starts the ML pipeline trigger once applied),
     promote_after_apply (the apply build opens the promotion pull request to next_branch once applied;
     the caller decides, in mlopsgen the model: environments that run no pipeline and have a next one),
-    state_prefix (backend prefix of the root) and the trigger names (rollback: a webhook trigger that
-    fires when the promotion pull request from this branch is closed without merge; null for none).
+    state_prefix (backend prefix of the root) and the trigger names (plan, plan_comment, plan_for_apply,
+    apply; pipeline where run_pipeline; rollback: a webhook trigger that fires when the promotion pull
+    request from this branch is closed without merge; null for none).
   EOT
   type = map(object({
     branch                = string
@@ -97,10 +129,12 @@ variable "environments" {
     promote_after_apply   = optional(bool, false)
     state_prefix          = string
     triggers = object({
-      plan     = string
-      apply    = string
-      pipeline = optional(string)
-      rollback = optional(string)
+      plan           = string
+      plan_comment   = string
+      plan_for_apply = string
+      apply          = string
+      pipeline       = optional(string)
+      rollback       = optional(string)
     })
   }))
 
@@ -115,7 +149,7 @@ variable "environments" {
   validation {
     condition = alltrue(flatten([
       for env in var.environments : [
-        for name in compact([env.triggers.plan, env.triggers.apply, env.triggers.pipeline, env.triggers.rollback]) :
+        for name in compact([env.triggers.plan, env.triggers.plan_comment, env.triggers.plan_for_apply, env.triggers.apply, env.triggers.pipeline, env.triggers.rollback]) :
         can(regex("^[A-Za-z0-9][-A-Za-z0-9]{0,62}[A-Za-z0-9]$", name))
       ]
     ]))
@@ -129,6 +163,13 @@ variable "environments" {
       can(regex("^[a-z][-a-z0-9]{4,28}[a-z0-9]@[a-z][-a-z0-9]{4,28}[a-z0-9]\\.iam\\.gserviceaccount\\.com$", env.apply_service_account))
     ])
     error_message = "plan_service_account and apply_service_account must be user-managed service account emails."
+  }
+
+  validation {
+    condition = alltrue([
+      for env in var.environments : !env.run_pipeline || env.triggers.pipeline != null
+    ])
+    error_message = "run_pipeline needs triggers.pipeline: the apply build starts that trigger."
   }
 
   validation {
