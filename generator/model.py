@@ -249,13 +249,16 @@ def _env_context(
         # change: plan (pull request, the PR's code, no secret) -> plan_comment (the trusted
         # build that posts it) -> plan_for_apply (push: the merged tree planned again, posted)
         # -> apply (started by plan_for_apply, waits for approval where approval_required,
-        # applies exactly that saved plan) -> pipeline (started by the apply where run_pipeline).
+        # applies exactly that saved plan) -> the environment's ML build, started by the apply
+        # once applied: pipeline where run_pipeline (runs the ML pipeline), else publish (its
+        # pipeline template); each builds the environment's trainer image of the commit once.
         "triggers": {
             "plan": f"{env}-terraform-plan",
             "plan_comment": f"{env}-plan-comment",
             "plan_for_apply": f"{env}-plan-for-apply",
             "apply": f"{env}-terraform-apply",
             "pipeline": f"{env}-ml-pipeline" if run_pipeline else None,
+            "publish": None if run_pipeline else f"{env}-ml-publish",
             "rollback": f"{env}-rollback" if nxt else None,
         },
         # where this environment's saved plans live in the plans bucket (PLAN_KINDS)

@@ -177,6 +177,7 @@ def test_one_trigger_set_per_environment_in_promotion_order(render: Render) -> N
         assert e["state_prefix"] == f"envs/{env}"
         assert (e["triggers"]["rollback"] is None) == (i == len(envs) - 1)
         assert (e["triggers"]["pipeline"] is None) == (i != 0)
+        assert (e["triggers"]["publish"] is None) == (i == 0)
     names = [n for e in got.values() for n in e["triggers"].values() if n]
     assert len(names) == len(set(names)), "trigger names must be unique in the project"
     assert all(re.fullmatch(r"[A-Za-z0-9][-A-Za-z0-9]{0,62}[A-Za-z0-9]", n) for n in names)
@@ -185,7 +186,7 @@ def test_one_trigger_set_per_environment_in_promotion_order(render: Render) -> N
 # How each trigger starts: a repository event, Cloud Build's notifications, a webhook, or only
 # another build (manual triggers: no event at all).
 EVENTS = {"plan": "pull_request", "plan_comment": "pubsub", "plan_for_apply": "push",
-          "apply": "manual", "pipeline": "manual", "rollback": "webhook"}
+          "apply": "manual", "pipeline": "manual", "publish": "manual", "rollback": "webhook"}
 
 
 def _event(body: dict[str, Any]) -> str:
@@ -244,20 +245,25 @@ def test_pull_request_builds_read_no_secret(render: Render) -> None:
                 "${local.sa_prefix}${var.commenter_service_account}"), name
 
 
-def test_only_the_apply_build_starts_the_pipeline(render: Render) -> None:
-    """One chain per push: the ML pipeline trigger has no event; the first environment's apply
-    build starts it after its apply step, and only there does the ML build push the trainer
-    image (the apply build skips its own image and template steps where the pipeline runs)."""
+def test_only_the_apply_build_starts_the_ml_build(render: Render) -> None:
+    """One chain per push: the ML builds' triggers have no event; the apply build starts the
+    environment's one (the pipeline where it runs, else the template publishing) after its
+    apply step, and only those configs build and push the trainer image."""
     apply = render.triggers[("google_cloudbuild_trigger", "apply")]
-    assert _event(render.triggers[("google_cloudbuild_trigger", "pipeline")]) == "manual"
-    assert re.search(r'_PIPELINE_TRIGGER\s*=\s*each\.value\.run_pipeline \? '
-                     r'each\.value\.triggers\.pipeline : ""', expr(apply["substitutions"]))
+    for name in ("pipeline", "publish"):
+        assert _event(render.triggers[("google_cloudbuild_trigger", name)]) == "manual"
+    assert re.search(r"_ML_TRIGGER\s*=\s*each\.value\.run_pipeline \? "
+                     r"each\.value\.triggers\.pipeline : each\.value\.triggers\.publish",
+                     expr(apply["substitutions"]))
     doc = yaml.safe_load((render.root / "cloudbuild/terraform-apply.yaml").read_text())
     ids = [s["id"] for s in doc["steps"]]
-    assert ids.index("apply") < ids.index("start-pipeline")
-    for step in doc["steps"]:
-        if step["id"] in ("pipeline-template", "trainer-image", "publish-pipeline"):
-            assert 'if [ -n "${_PIPELINE_TRIGGER}" ]; then' in step["args"][-1], step["id"]
+    assert ids.index("apply") < ids.index("start-ml")
+    pushes = sorted(p.name for p in (render.root / "cloudbuild").glob("*.yaml")
+                    if "docker push" in p.read_text())
+    assert pushes == ["ml-pipeline.yaml", "ml-publish.yaml"]
+    for env in render.context["environments"]:
+        ml = [t for t in (env["triggers"]["pipeline"], env["triggers"]["publish"]) if t]
+        assert len(ml) == 1, env["name"]
 
 
 def test_no_build_applies_anything_but_a_saved_gated_plan(render: Render) -> None:
@@ -577,9 +583,9 @@ def test_connected_bootstrap_plans_the_ci_resources(render_repo: Any) -> None:
     assert bootstrap["ok"], bootstrap["problems"]
     envs = answers["environments"]
     added = bootstrap["to_add"]
-    # plan, plan_comment, plan_for_apply, apply per environment; the first one's pipeline;
-    # a rollback for each but the last
-    assert added["google_cloudbuild_trigger"] == 4 * len(envs) + 1 + (len(envs) - 1)
+    # plan, plan_comment, plan_for_apply, apply per environment; the first one's pipeline,
+    # the others' publish; a rollback for each but the last
+    assert added["google_cloudbuild_trigger"] == 5 * len(envs) + (len(envs) - 1)
     # the token's readers: the commenter and each apply account
     # (+ the Cloud Build agent on the token and on the webhook secret)
     assert added["google_secret_manager_secret_iam_member"] == 1 + len(envs) + 2

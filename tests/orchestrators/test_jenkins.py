@@ -1,6 +1,7 @@
 """The Jenkinsfile rendered with `orchestrators: [jenkins]` runs the Cloud Build steps: one plan
-stage per environment on its pull requests, one apply stage per environment on its branch (an
-`input` approval exactly on the environments after the first), the ML pipeline on the first
+stage per environment on its pull requests (no secret), one apply stage per environment on its
+branch (the merged tree planned, an `input` approval that shows that plan exactly on the
+environments after the first, then exactly that plan applied), the ML pipeline on the first
 environment's branch; it calls only scripts and files that exist in the render, the same ones the
 Cloud Build configs call, and authenticates through Workload Identity Federation."""
 
@@ -32,7 +33,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
 STAGE_RE = re.compile(r"^    stage\('([^']+)'\) \{$", re.MULTILINE)
 SCRIPT_RE = re.compile(r"\bscripts/[\w/.-]+\.py\b")
 MODULE_RE = re.compile(r"-m (pipelines\.\w+)")
-CLOUDBUILD_FILES = ("terraform-plan.yaml", "terraform-apply.yaml", "ml-pipeline.yaml")
+# what Jenkins mirrors (not the comment build: Jenkins posts no pull request plan)
+CLOUDBUILD_FILES = ("terraform-plan.yaml", "plan-for-apply.yaml", "terraform-apply.yaml",
+                    "ml-pipeline.yaml", "ml-publish.yaml")
 
 
 @pytest.fixture(scope="module", params=sorted(VARIANTS))
@@ -61,10 +64,19 @@ def test_stages_match_the_environments(rendered: tuple[dict[str, Any], Path]) ->
         plan, apply = stages[f"plan {env['name']}"], stages[f"apply {env['name']}"]
         assert f"changeRequest target: '{env['branch']}'" in plan
         assert f"branch '{env['branch']}'" in apply and "not { changeRequest() }" in apply
-        # approval exactly on the environments after the first, before any agent is taken
-        assert ("input {" in apply) is (env["index"] > 0)
-        assert ("beforeInput true" in apply) is (env["index"] > 0)
-        assert "input {" not in plan
+        # approval exactly on the environments after the first, once the merged tree's plan is
+        # made and shown, with no agent held, and before exactly that plan is applied
+        assert ("input(message:" in apply) is (env["index"] > 0)
+        assert "input" not in plan and "github-token" not in plan  # a pull request: no secret
+        assert "ci_plan.py plan --kind=pr" in plan
+        merge_plan = apply.index("ci_plan.py plan --kind=merge")
+        applied = apply.index('mlopsgen apply . --env "$ENV_NAME" --approve')
+        assert merge_plan < applied and 'unstash(name: "plan-${e.name}")' in apply[merge_plan:applied]
+        if env["index"] > 0:
+            assert merge_plan < apply.index("input(message:") < applied
+        assert "terraform -chdir" not in apply and "terraform -chdir" not in plan
+        # where the ML pipeline runs, its stage builds the trainer image: the apply stage does not
+        assert ("docker push" in apply) is (not env["run_pipeline"])
         assert f"environmentFor(ENVIRONMENTS, '{env['branch']}')" in plan
         assert f"environmentFor(ENVIRONMENTS, '{env['branch']}')" in apply
         assert "withGoogleCloud(e.planAccount)" in plan

@@ -8,9 +8,10 @@
 # - plan_for_apply: push to the branch (a merge); the apply account plans the merged tree, saves
 #   it and starts the apply trigger naming that plan;
 # - apply: manual (started by plan_for_apply); waits for approval where approval_required, then
-#   applies exactly the named plan; where run_pipeline it starts the pipeline trigger once applied;
-# - pipeline (where run_pipeline): manual, started by the apply build, so the ML pipeline of a
-#   commit never runs before or while that commit is applied;
+#   applies exactly the named plan, then starts the environment's ML build;
+# - pipeline (where run_pipeline) or publish (elsewhere): manual, started by the apply build once
+#   applied, so the ML code of a commit (the pipeline run, or the published template) never runs
+#   before or while that commit is applied, and one build pushes its trainer image;
 # - rollback, a webhook trigger fed by GitHub's pull_request events, filtered to the promotion pull
 #   request from this branch being closed without merge.
 # Every trigger names its service account, declares its substitutions and points at a build config
@@ -28,8 +29,9 @@ locals {
   # so each matches exactly its branch.
   branch_regex = { for name, env in var.environments : name => "^${replace(env.branch, ".", "\\.")}$" }
 
-  pipelines = { for name, env in var.environments : name => env if env.run_pipeline }
-  rollbacks = { for name, env in var.environments : name => env if env.triggers.rollback != null }
+  pipelines  = { for name, env in var.environments : name => env if env.run_pipeline }
+  publishers = { for name, env in var.environments : name => env if !env.run_pipeline }
+  rollbacks  = { for name, env in var.environments : name => env if env.triggers.rollback != null }
 
   # The accounts that read the GitHub token: the commenter (its build config comes from a
   # protected branch) and each apply account (its builds run merged code). Never a plan account:
@@ -191,8 +193,8 @@ resource "google_cloudbuild_trigger" "apply" {
     _NEXT_BRANCH  = each.value.next_branch == null ? "" : each.value.next_branch
     _PROMOTE      = each.value.promote_after_apply ? "true" : "false"
     _PLANS_BUCKET = var.plans_bucket
-    # where the ML pipeline runs, the apply build starts it once applied
-    _PIPELINE_TRIGGER = each.value.run_pipeline ? each.value.triggers.pipeline : ""
+    # the environment's ML build, which the apply build starts once applied
+    _ML_TRIGGER = each.value.run_pipeline ? each.value.triggers.pipeline : each.value.triggers.publish
     # a plan gone stale before it was applied: the merge build plans again
     _REPLAN_TRIGGER = each.value.triggers.plan_for_apply
   })
@@ -227,6 +229,34 @@ resource "google_cloudbuild_trigger" "pipeline" {
     _NEXT_ENV    = each.value.next_environment == null ? "" : each.value.next_environment
     _NEXT_BRANCH = each.value.next_branch == null ? "" : each.value.next_branch
   })
+}
+
+resource "google_cloudbuild_trigger" "publish" {
+  for_each        = local.publishers
+  project         = var.project_id
+  location        = var.region
+  name            = each.value.triggers.publish
+  description     = "pipeline template of ${each.key} (and its trainer image) once ${each.value.triggers.apply} applied the commit"
+  tags            = ["mlopsgen", "ml-publish", each.key]
+  service_account = "${local.sa_prefix}${each.value.apply_service_account}"
+
+  # manual: only the apply build starts it, after applying the commit
+  source_to_build {
+    repository = var.repository_id
+    ref        = "refs/heads/${each.value.branch}"
+    repo_type  = "GITHUB"
+  }
+
+  git_file_source {
+    path       = "cloudbuild/ml-publish.yaml"
+    repository = var.repository_id
+    revision   = "refs/heads/${each.value.branch}"
+    repo_type  = "GITHUB"
+  }
+
+  substitutions = {
+    _ENV = each.key
+  }
 }
 
 resource "google_cloudbuild_trigger" "rollback" {

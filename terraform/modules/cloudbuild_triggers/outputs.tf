@@ -9,7 +9,7 @@ output "required_checks_by_branch" {
 }
 
 output "trigger_ids" {
-  description = "Per environment, the ids of its triggers (plan, plan_comment, plan_for_apply, apply, pipeline, rollback; null where absent)."
+  description = "Per environment, the ids of its triggers (plan, plan_comment, plan_for_apply, apply, pipeline, publish, rollback; null where absent)."
   value = {
     for name, env in var.environments : name => {
       plan           = google_cloudbuild_trigger.plan[name].trigger_id
@@ -17,6 +17,7 @@ output "trigger_ids" {
       plan_for_apply = google_cloudbuild_trigger.plan_for_apply[name].trigger_id
       apply          = google_cloudbuild_trigger.apply[name].trigger_id
       pipeline       = try(google_cloudbuild_trigger.pipeline[name].trigger_id, null)
+      publish        = try(google_cloudbuild_trigger.publish[name].trigger_id, null)
       rollback       = try(google_cloudbuild_trigger.rollback[name].trigger_id, null)
     }
   }

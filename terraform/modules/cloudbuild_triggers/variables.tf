@@ -110,13 +110,13 @@ variable "environments" {
     One chain of triggers per environment, keyed by environment name:
     branch (the environment's git branch), next_environment/next_branch (promotion target, null for the last),
     approval_required (apply waits for a human approval in Cloud Build), the CI service account emails
-    (plan: read-only, for pull requests; apply: plans merges and deploys), run_pipeline (the apply
-    build starts the ML pipeline trigger once applied),
+    (plan: read-only, for pull requests; apply: plans merges and deploys), run_pipeline (once
+    applied, the apply build starts the ML pipeline trigger; elsewhere the publish trigger),
     promote_after_apply (the apply build opens the promotion pull request to next_branch once applied;
     the caller decides, in mlopsgen the model: environments that run no pipeline and have a next one),
     state_prefix (backend prefix of the root) and the trigger names (plan, plan_comment, plan_for_apply,
-    apply; pipeline where run_pipeline; rollback: a webhook trigger that fires when the promotion pull
-    request from this branch is closed without merge; null for none).
+    apply; pipeline where run_pipeline, publish elsewhere; rollback: a webhook trigger that fires when
+    the promotion pull request from this branch is closed without merge; null for none).
   EOT
   type = map(object({
     branch                = string
@@ -134,6 +134,7 @@ variable "environments" {
       plan_for_apply = string
       apply          = string
       pipeline       = optional(string)
+      publish        = optional(string)
       rollback       = optional(string)
     })
   }))
@@ -149,7 +150,7 @@ variable "environments" {
   validation {
     condition = alltrue(flatten([
       for env in var.environments : [
-        for name in compact([env.triggers.plan, env.triggers.plan_comment, env.triggers.plan_for_apply, env.triggers.apply, env.triggers.pipeline, env.triggers.rollback]) :
+        for name in compact([env.triggers.plan, env.triggers.plan_comment, env.triggers.plan_for_apply, env.triggers.apply, env.triggers.pipeline, env.triggers.publish, env.triggers.rollback]) :
         can(regex("^[A-Za-z0-9][-A-Za-z0-9]{0,62}[A-Za-z0-9]$", name))
       ]
     ]))
@@ -167,9 +168,9 @@ variable "environments" {
 
   validation {
     condition = alltrue([
-      for env in var.environments : !env.run_pipeline || env.triggers.pipeline != null
+      for env in var.environments : env.run_pipeline ? env.triggers.pipeline != null : env.triggers.publish != null
     ])
-    error_message = "run_pipeline needs triggers.pipeline: the apply build starts that trigger."
+    error_message = "Each environment needs its ML build, which its apply build starts: triggers.pipeline where run_pipeline, triggers.publish elsewhere."
   }
 
   validation {
