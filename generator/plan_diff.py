@@ -77,7 +77,8 @@ class PlanDiff:
         return {
             "status": self.status,
             "detail": self.detail,
-            "destructions": [asdict(d) for d in self.destructions],
+            "destructions": [{**asdict(d), "forced_by": list(d.forced_by)}
+                             for d in self.destructions],
             "protected": len(self.protected),
             "notes": list(self.notes),
             "errors": list(self.errors),
@@ -190,7 +191,7 @@ def _compare(repo: Path, roots: Sequence[str], states: Mapping[str, Path], tmp: 
             return [], [f"{rel}: {_error_line(error.message())}"]
         if not planned.plan_json:
             errors = [f"{rel}: {d.one_line()}" for d in planned.command.errors]
-            return _prevented(rel, planned.command.diagnostics), errors
+            return prevented(rel, planned.command.diagnostics), errors
         return destructions(rel, planned.plan_json, state_bucket), []
 
     for rel, (found, errors) in zip(roots, _each_root(repo, roots, states, timeout_s, compare),
@@ -240,7 +241,7 @@ _PROTECTION = {
 }
 
 
-def _prevented(root: str, diagnostics: Sequence[Diagnostic]) -> list[Destruction]:
+def prevented(root: str, diagnostics: Sequence[Diagnostic]) -> list[Destruction]:
     """Resources whose prevent_destroy stopped the plan: the update would destroy them."""
     found: list[Destruction] = []
     for d in diagnostics:

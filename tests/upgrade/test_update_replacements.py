@@ -46,7 +46,7 @@ def test_a_release_renaming_a_bucket_is_reported_and_not_committed(
     [bucket] = [d for d in report.replacements.destructions if d.type == "google_storage_bucket"]
     assert (bucket.action, bucket.root) == ("replace", "terraform/envs/prod")
     assert ".data_bucket." in bucket.address
-    assert bucket.reason == "replace_because_cannot_update"
+    assert bucket.reason == "replace_because_cannot_update" and bucket.forced_by == ("name",)
     assert bucket.protected == "a protected google_storage_bucket"
     # ...with what goes with it (its grants name the bucket), not protected
     others = [d for d in report.replacements.destructions if d is not bucket]
@@ -61,12 +61,14 @@ def test_a_release_renaming_a_bucket_is_reported_and_not_committed(
     assert builder.git(repo, "rev-parse", "HEAD").strip() == head.strip()
     text = upd.format_report(report)
     assert "1 PROTECTED" in text and f"REPLACE {bucket.address}" in text
+    assert "forced by name" in text
     assert "!! PROTECTED: a protected google_storage_bucket" in text
     carried = report.to_json()["replacements"]
     assert carried["protected"] == 1
     assert {"address": bucket.address, "type": "google_storage_bucket", "action": "replace",
             "root": "terraform/envs/prod", "reason": "replace_because_cannot_update",
-            "protected": "a protected google_storage_bucket"} in carried["destructions"]
+            "protected": "a protected google_storage_bucket", "forced_by": ["name"]} \
+        in carried["destructions"]
 
 
 def test_the_cli_dry_run_reports_it_in_json_and_writes_nothing(
