@@ -20,7 +20,9 @@ modules use, see tools/refresh_provider_schemas.py):
   planned offline);
 * `not_read`: validators and schema parts the reader could not follow, with why;
 * `id_format`: the template a magic-modules Create function builds the id from (the
-  stand-in's apply makes ids of that form, which modules check).
+  stand-in's apply makes ids of that form, which modules check); `id_shortens` where it is
+  built with ReplaceVarsForId (each value's last path segment) instead of ReplaceVars (values
+  as they are: a crypto key's id holds its key ring's whole id).
 
 Paths use "*" for every element of a list, set or map. Paths the 8.7.0 / 6.13.0 schema
 snapshot does not have (the source is older or newer than the snapshot) are dropped and
@@ -223,6 +225,8 @@ def type_entry(b: Behaviour, known: set[tuple[str, ...]]) -> tuple[dict[str, Any
     }
     if b.id_format:
         entry["id_format"] = b.id_format
+        if b.id_shortens:
+            entry["id_shortens"] = True
     entry["not_read"] += sorted((_unchecked(c) for c in checks if "not_read" in c), key=_key)
     entry["checks"] = [c for c in entry["checks"] if "not_read" not in c]
     entry["force_new"] = [list(p) for p in entry["force_new"]]

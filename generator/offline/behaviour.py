@@ -73,6 +73,7 @@ class TypeBehaviour:
     checks: tuple[dict[str, Any], ...]
     origin: str  # "<file> (<repo> at <tag or commit>)" for messages
     id_format: str = ""  # "projects/{{project}}/secrets/{{secret_id}}"
+    id_shortens: bool = False  # ReplaceVarsForId (last path segments) rather than ReplaceVars
 
 
 # ------------------------------------------------------------------------------ data
@@ -112,15 +113,19 @@ def for_type(provider: str, type_name: str) -> TypeBehaviour | None:
         checks=tuple(entry.get("checks", ())),
         origin=f"{entry.get('source', '')} of {source_label(data.get('source', {}))}",
         id_format=str(entry.get("id_format", "")),
+        id_shortens=bool(entry.get("id_shortens", False)),
     )
 
 
 _VAR_RE = re.compile(r"{{%?(\w+)}}")
 
 
-def format_id(template: str, obj: dict[str, Any], defaults: dict[str, str]) -> str | None:
-    """An id of the provider's form from the object's values (the last path segment of each,
-    as the provider's ReplaceVarsForId takes it); None when a value is not known."""
+def format_id(
+    template: str, obj: dict[str, Any], defaults: dict[str, str], *, shorten: bool = False
+) -> str | None:
+    """An id of the provider's form from the object's values: as they are (the provider's
+    ReplaceVars), or the last path segment of each (`shorten`: its ReplaceVarsForId); None when
+    a value is not known."""
     parts: list[str] = []
     pos = 0
     for m in _VAR_RE.finditer(template):
@@ -129,7 +134,8 @@ def format_id(template: str, obj: dict[str, Any], defaults: dict[str, str]) -> s
             value = defaults.get(m.group(1))
         if not isinstance(value, str) or not value:
             return None
-        parts += [template[pos:m.start()], value.rstrip("/").rsplit("/", 1)[-1]]
+        parts += [template[pos:m.start()],
+                  value.rstrip("/").rsplit("/", 1)[-1] if shorten else value]
         pos = m.end()
     return "".join([*parts, template[pos:]])
 

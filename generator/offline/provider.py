@@ -130,6 +130,7 @@ class Faker:
     seed: str
     defaults: dict[str, str] = field(default_factory=dict)  # from the provider configuration
     id_format: str = ""  # the provider's id template for this type (behaviour data)
+    id_shortens: bool = False  # built with ReplaceVarsForId (last path segments)
 
     def digest(self, path: str, n: int = 8) -> str:
         return hashlib.sha256(f"{self.seed}|{path}".encode()).hexdigest()[:n]
@@ -154,7 +155,8 @@ class Faker:
             email = known("email")
             return f"serviceAccount:{email}" if email else f"serviceAccount:{self.digest(path)}"
         if name == "id" and path == ".id" and self.id_format:
-            formatted = behaviour.format_id(self.id_format, obj, self.defaults)
+            formatted = behaviour.format_id(self.id_format, obj, self.defaults,
+                                            shorten=self.id_shortens)
             if formatted:
                 return formatted
         return self.resource_name(name, obj, project) or self.other_string(name, path)
@@ -482,7 +484,7 @@ class StandInProvider(pb_grpc.ProviderServicer):
         planned = _undyn(request.planned_state, ty)
         tb = behaviour.for_type(self.ps.name, request.type_name)
         faker = Faker(seed_for(request.type_name, request.config.msgpack), self.defaults,
-                      tb.id_format if tb else "")
+                      tb.id_format if tb else "", bool(tb and tb.id_shortens))
         new_state = fill_unknowns(block, planned, faker)
         invented = invented_paths(
             planned, new_state, _undyn(request.config, ty), request.planned_private,

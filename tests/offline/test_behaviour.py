@@ -261,3 +261,23 @@ def test_go_regexps_run_with_go_meaning(go: str, text: str, matches: bool) -> No
 def test_go_regexps_python_cannot_run_the_same_way_are_refused(go: str) -> None:
     with pytest.raises(behaviour.RegexError):
         behaviour.python_regex(go)
+
+
+def test_ids_are_built_as_the_provider_builds_them() -> None:
+    """ReplaceVars puts values in as they are (a crypto key's id holds its key ring's whole id,
+    which other resources then reference); ReplaceVarsForId shortens each to its last segment."""
+    key = behaviour.for_type("google", "google_kms_crypto_key")
+    assert key is not None and key.id_format == "{{key_ring}}/cryptoKeys/{{name}}"
+    assert not key.id_shortens
+    ring = "projects/p-1/locations/europe-west4/keyRings/ring"
+    assert behaviour.format_id(key.id_format, {"key_ring": ring, "name": "k"}, {}) == (
+        f"{ring}/cryptoKeys/k"
+    )
+    repo = behaviour.for_type("google", "google_cloudbuildv2_repository")
+    assert repo is not None and repo.id_shortens
+    assert behaviour.format_id(
+        repo.id_format,
+        {"parent_connection": "projects/p/locations/l/connections/c", "name": "r",
+         "location": "l"},
+        {"project": "p"}, shorten=repo.id_shortens,
+    ) == "projects/p/locations/l/connections/c/repositories/r"

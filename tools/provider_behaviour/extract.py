@@ -46,6 +46,7 @@ class Behaviour:
     conditional: list[dict[str, Any]] = field(default_factory=list)
     not_read: list[dict[str, Any]] = field(default_factory=list)
     id_format: str = ""  # the Create function's `id, err := ReplaceVars(d, config, "...")`
+    id_shortens: bool = False  # ReplaceVarsForId: each value's last path segment goes in
     paths: set[tuple[str, ...]] = field(default_factory=set)  # every path the source declares
 
     def add_checks(self, found: Checks, path: Path, via: str) -> None:
@@ -72,7 +73,9 @@ def read_sdk_resource(res: Any, out: Behaviour) -> None:
     out.source = out.source or res.file
     read_sdk_map(res.get("Schema"), [], out)
     read_customize_diff(res.get("CustomizeDiff"), out)
-    out.id_format = id_format(res.get("Create")) or id_format(res.get("CreateContext"))
+    out.id_format, out.id_shortens = (
+        id_format(res.get("Create")) or id_format(res.get("CreateContext")) or ("", False)
+    )
 
 
 def read_sdk_map(schema: Any, prefix: Path, out: Behaviour) -> None:
@@ -183,16 +186,18 @@ def _force_new_key(node: Node) -> str | None:
     return None
 
 
-def id_format(create: Any) -> str:
-    """The template a Create function builds the resource id from, if it has one:
+def id_format(create: Any) -> tuple[str, bool] | None:
+    """The template a Create function builds the resource id from, if it has one, and whether
+    the values are shortened to their last path segment:
     `id, err := tpgresource.ReplaceVars(d, config, "projects/{{project}}/secrets/{{secret_id}}")`
-    followed by `d.SetId(id)` (what magic-modules generates)."""
+    followed by `d.SetId(id)` (what magic-modules generates) puts values in as they are;
+    `ReplaceVarsForId` shortens them (GetResourceNameFromSelfLink)."""
     if not isinstance(create, FuncVal):
-        return ""
+        return None
     try:
         body = create.decl.file.body(create.decl)
     except Exception:
-        return ""
+        return None
     for stmt in body.stmts:
         if isinstance(stmt, Assign) and stmt.lhs and isinstance(stmt.lhs[0], Name) and \
                 stmt.lhs[0].id == "id" and len(stmt.rhs) == 1:
@@ -200,8 +205,9 @@ def id_format(create: Any) -> str:
             if isinstance(call, Call) and isinstance(call.fn, Selector) and \
                     call.fn.sel in ("ReplaceVars", "ReplaceVarsForId") and len(call.args) == 3 and \
                     getattr(call.args[2], "kind", "") == "string":
-                return str(call.args[2].value)  # type: ignore[attr-defined]
-    return ""
+                template = str(call.args[2].value)  # type: ignore[attr-defined]
+                return template, call.fn.sel == "ReplaceVarsForId"
+    return None
 
 
 def _why(value: Any) -> str:
