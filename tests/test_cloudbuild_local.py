@@ -1,7 +1,7 @@
 """The local Cloud Build runner (tests/cloudbuild_local) and its fakes: substitution semantics,
 step order and failure rules, secrets, the /workspace mapping, images, timeouts, the GitHub,
-Cloud Storage, Cloud Build and metadata stand-ins reached by real clients, and one run of
-today's rendered `cloudbuild/terraform-plan.yaml` against them."""
+Cloud Storage, Cloud Build and metadata stand-ins reached by real clients, and what the client
+repo's builds lean on (its CI runs end to end on them in tests/test_ci_flow.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import textwrap
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -40,13 +40,10 @@ from tests.cloudbuild_local import (
     UnsupportedImage,
     default_images,
     run_build,
-    triggers_from_plan,
 )
 from tests.cloudbuild_local.bash_ops import apply as bash_apply
 from tests.cloudbuild_local.execute import rewrite_workspace
 from tests.cloudbuild_local.substitution import expand, substitute
-
-from .conftest import load_example
 
 PY = sys.executable
 SHA = "0123456789abcdef0123456789abcdef01234567"
@@ -876,114 +873,39 @@ def test_a_rejected_build_never_runs(cloudbuild: FakeCloudBuild, accounts: Accou
     assert cloudbuild.drain(lambda r: pytest.fail("must not run")) == []
 
 
-# -- today's client repo: the pull request plan build ------------------------------------------
-
-STATE = {"version": 4, "terraform_version": "1.11.4", "serial": 1,
-         "lineage": "4f1d1a53-8f1e-4c8e-9d43-4b8f53c5c0a1", "outputs": {}, "resources": [],
-         "check_results": None}
-
-
-@pytest.fixture(scope="module")
-def minimal_repo(render_repo: Callable[[Mapping[str, Any]], Path]) -> Path:
-    return render_repo(load_example("minimal"))
-
-
-@pytest.fixture(scope="module")
-def plan_trigger(minimal_repo: Path) -> TriggerDef:
-    """prod-terraform-plan as the rendered bootstrap declares it (planned offline, connected)."""
-    from generator.tfrunner import Terraform
-    from generator.validate import CONNECTED_PLAN
-    from generator.workspace import offline_workspace
-
-    with offline_workspace(minimal_repo) as ws:
-        tf = Terraform(ws.path("terraform/bootstrap"), env=ws.env, isolated=True)
-        tf.init()
-        plan = tf.plan(ws.path("bootstrap.tfplan"), CONNECTED_PLAN).plan_json
-    accounts = {"prod-terraform-plan": "prod-plan@contoso-ml-aa74.iam.gserviceaccount.com"}
-    return triggers_from_plan(plan, accounts)["prod-terraform-plan"]
-
-
-class PlanBuild:
-    """The rendered plan config run as a pull request build against the fakes."""
-
-    def __init__(self, repo: Path, trigger: TriggerDef, tmp: Path, accounts: Accounts,
-                 github: FakeGitHub, gcs: FakeGcs, tf_env: Mapping[str, str]) -> None:
-        self.repo, self.trigger, self.tmp, self.accounts = repo, trigger, tmp, accounts
-        self.github, self.gcs, self.tf_env = github, gcs, tf_env
-        self.bucket = trigger.substitutions["_STATE_BUCKET"]
-        gcs.create_bucket(self.bucket)
-        gcs.grant(trigger.service_account, "roles/storage.objectViewer", self.bucket)
-        github.add_repo("contoso/contoso-mlops")
-        github.add_token("ghp_token", "contoso-ci")
-        self.pr = github.open_pull("contoso/contoso-mlops", head="feature", base="main",
-                                   head_sha=SHA)
-
-    def run(self, **kw: Any) -> BuildResult:
-        pr = PullRequest(self.pr, "feature", "main")
-        return run_build(
-            self.repo / self.trigger.filename, substitutions=self.trigger.substitutions,
-            workspace=self.tmp / f"ws-{len(list(self.tmp.iterdir()))}", source=self.repo,
-            images=default_images(python=PY),
-            secrets={"projects/test-project/secrets/github-token": "ghp_token"},
-            trigger=Trigger(self.trigger.name, SHA, repo_full_name="contoso/contoso-mlops",
-                            pull_request=pr),
-            service_account=self.trigger.service_account, accounts=self.accounts,
-            env={**self.tf_env, "GITHUB_API_URL": self.github.url,
-                 "GOOGLE_BACKEND_STORAGE_CUSTOM_ENDPOINT": f"{self.gcs.url}/storage/v1/"},
-            **kw,
-        )
-
-
-@pytest.fixture
-def plan_build(minimal_repo: Path, plan_trigger: TriggerDef, tmp_path: Path,
-               accounts: Accounts) -> Iterator[PlanBuild]:
-    from generator.offline import offline_providers
-
-    runs = tmp_path / "runs"
-    runs.mkdir()
-    with FakeGitHub() as github, FakeGcs(accounts) as gcs, \
-            offline_providers(tmp_path / "tf", reattach=True) as tf_env:
-        yield PlanBuild(minimal_repo, plan_trigger, runs, accounts, github, gcs, tf_env)
-
+# -- what the client repo's builds lean on ------------------------------------------------------
 
 @pytest.mark.terraform
-def test_todays_plan_build_plans_and_comments(plan_build: PlanBuild) -> None:
-    """The rendered config with its trigger's substitutions, against the stand-in providers,
-    Terraform's gcs backend on FakeGcs (as the plan account) and FakeGitHub: fmt, init,
-    validate, plan, then the plan comment on the pull request."""
-    plan_build.gcs.put(plan_build.bucket, "envs/prod/default.tfstate", json.dumps(STATE).encode())
-    result = plan_build.run()
+def test_a_binary_a_step_copies_into_the_workspace_is_on_path(builds: Builds) -> None:
+    """The client builds copy the terraform image's binary into /workspace for mlopsgen in the
+    python image: a workspace directory the step puts on PATH comes before the shims."""
+    copy = {"name": "hashicorp/terraform:1.11.4", "entrypoint": "sh",
+            "args": ["-c", 'mkdir -p /workspace/bin && cp "$$(command -v terraform)" '
+                           "/workspace/bin/"]}
+    run = ("import shutil, subprocess; print(subprocess.run([shutil.which('terraform'), "
+           "'version'], capture_output=True, text=True).stdout.splitlines()[0])")
+    with_path = py_step(run, env=["PATH=/workspace/bin:/usr/local/bin:/usr/bin:/bin"])
+    result = builds.run(config(copy, with_path, py_step("import shutil; print(shutil.which("
+                                                        "'terraform'))")))
     assert result.ok, result.log
-    assert [s.id for s in result.steps] == ["fmt", "init", "validate", "plan", "comment"]
-    comments = plan_build.github.comments("contoso/contoso-mlops", plan_build.pr)
-    assert len(comments) == 1 and comments[0]["user"]["login"] == "contoso-ci"
-    assert "### Terraform plan: `prod`" in comments[0]["body"]
-    assert " to add, 0 to change, 0 to destroy**" in comments[0]["body"]
-    assert plan_build.gcs.denied() == []  # -lock=false: the plan account wrote nothing
-    again = plan_build.run()  # a new push refreshes the same comment
-    assert again.ok and len(plan_build.github.comments("contoso/contoso-mlops",
-                                                       plan_build.pr)) == 1
+    assert lines(result, 1)[0].startswith("Terraform v")
+    assert "/shims/" in lines(result, 2)[0]  # without it, the image has none
 
 
-@pytest.mark.terraform
-def test_todays_plan_build_without_the_token(plan_build: PlanBuild) -> None:
-    """What issue 13 asks of a pull request build (no secret): today's config then fails at its
-    comment step, after planning; nothing reaches the pull request."""
-    plan_build.gcs.put(plan_build.bucket, "envs/prod/default.tfstate", json.dumps(STATE).encode())
-    result = plan_build.run(readable_secrets=())
-    assert [s.status for s in result.steps] == ["SUCCESS"] * 4 + ["FAILURE"]
-    assert "PermissionDenied" in result.step("comment").log
-    assert plan_build.github.comments("contoso/contoso-mlops", plan_build.pr) == []
-
-
-@pytest.mark.terraform
-def test_todays_plan_build_before_the_first_apply(plan_build: PlanBuild) -> None:
-    """No state yet (no apply has run): Terraform's init creates the state, which takes the
-    lock whatever -lock says, and the read-only plan account may not write it."""
-    result = plan_build.run()
-    assert result.step("init").status == "FAILURE"
-    assert "default.tflock" in result.step("init").log
-    assert [d.permission for d in plan_build.gcs.denied()] == ["storage.objects.create"]
+def test_gcs_grants_whose_condition_admits_listing_a_prefix(gcs: FakeGcs,
+                                                            accounts: Accounts) -> None:
+    gcs.create_bucket("state")
+    gcs.grant("plan@p", "roles/storage.objectViewer", "state", prefix="envs/dev/",
+              list_prefix="envs/dev/")
+    gcs.put("state", "envs/dev/default.tfstate", b"{}")
+    gcs.put("state", "envs/prod/default.tfstate", b"{}")
+    reader = client(gcs, accounts, "plan@p")
+    assert [b.name for b in reader.list_blobs("state", prefix="envs/dev/")] == [
+        "envs/dev/default.tfstate"]
+    with pytest.raises(Exception, match=r"storage\.objects\.list"):
+        list(reader.list_blobs("state", prefix="envs/"))
+    with pytest.raises(Exception, match="403"):
+        reader.bucket("state").blob("envs/prod/default.tfstate").download_as_bytes()
 
 
 def test_the_docker_fake_runs_as_a_script(tmp_path: Path) -> None:

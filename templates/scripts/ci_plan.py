@@ -5,8 +5,10 @@
     python scripts/ci_plan.py request-apply --env dev --trigger dev-terraform-apply \
         --commit SHA --branch dev --project P --location L --repo owner/name \
         --build-id ID --approval-required true|false
-    python scripts/ci_plan.py apply --env dev --plan-uri gs://... --plan-sha256 HEX \
-        --replan-trigger dev-plan-for-apply --commit SHA --branch dev --project P --location L
+    python scripts/ci_plan.py apply --env dev --bucket PLANS_BUCKET --plan-uri gs://... \
+        --plan-sha256 HEX --tf-root terraform/envs/dev --state-bucket B --state-prefix P
+    python scripts/ci_plan.py replan --trigger dev-plan-for-apply --repo owner/name \
+        --commit SHA --branch dev --project P --location L
     python scripts/ci_plan.py run-trigger --trigger dev-ml-pipeline --commit SHA --branch dev \
         --project P --location L
 
@@ -20,8 +22,9 @@ summary.json and summary.txt in the plans bucket (scripts/plans.py). A pull requ
 `request-apply` starts the apply trigger with the merge plan it names (_PLAN_URI, _PLAN_SHA256,
 _PLAN_SUMMARY) and posts that plan on the merged pull request; `apply` downloads exactly that
 plan, checks its sha256 and runs `mlopsgen apply --approve` (Cloud Build's approval was the
-approval), which refuses a plan gone stale: then it starts the merge build again, which plans
-and posts anew, and fails. Nothing here applies any other plan.
+approval), which refuses a plan gone stale (exit 3); then `replan` starts the merge build again
+for the commit, if it is still the branch's head (a newer push has its own), and fails the build.
+Nothing here applies any other plan.
 """
 
 from __future__ import annotations
@@ -200,7 +203,6 @@ def _request_apply(args: argparse.Namespace) -> int:
 
 
 def _apply(args: argparse.Namespace) -> int:
-    import cloudbuild_api
     import plans
 
     env_root(args)
@@ -210,6 +212,8 @@ def _apply(args: argparse.Namespace) -> int:
     if bucket != args.bucket:
         raise CiError(f"{args.plan_uri} is not in the plans bucket {args.bucket}")
     plan_dir = ROOT / PLAN_DIR / args.env
+    refused = WORK_DIR / "refused"
+    refused.unlink(missing_ok=True)
     try:
         plans.download(bucket, prefix, plan_dir, required=("tfplan", "summary.json"))
         got = file_sha256(plan_dir / "tfplan")
@@ -220,11 +224,32 @@ def _apply(args: argparse.Namespace) -> int:
     except plans.PlansError as err:
         print(f"refused: {err}", file=sys.stderr)
         code = REFUSED
-    if code == REFUSED:
-        started = cloudbuild_api.run_trigger(args.project, args.location, args.replan_trigger,
-                                             commit=args.commit, branch=args.branch)
-        print(f"the plan was not applied; planning again: {started.log_url}", file=sys.stderr)
+    if code == REFUSED:  # stale, consumed or expired: the next step plans again
+        WORK_DIR.mkdir(parents=True, exist_ok=True)
+        refused.write_text(args.plan_uri, encoding="utf-8")
     return code
+
+
+def _replan(args: argparse.Namespace) -> int:
+    """After a refused apply: plan the branch again, if this commit is still its head (a newer
+    push has its own merge build); fails the build either way."""
+    import cloudbuild_api
+    from ghapi import GitHub
+
+    refused = WORK_DIR / "refused"
+    if not refused.is_file():
+        return 0
+    head = ((GitHub(args.repo).get(f"git/ref/heads/{args.branch}") or {}).get("object")
+            or {}).get("sha")
+    if head != args.commit:
+        print(f"{refused.read_text(encoding='utf-8')} was not applied; {args.branch} moved on "
+              f"to {head}, whose merge build plans it", file=sys.stderr)
+        return REFUSED
+    started = cloudbuild_api.run_trigger(args.project, args.location, args.trigger,
+                                         commit=args.commit, branch=args.branch)
+    print(f"{refused.read_text(encoding='utf-8')} was not applied; planning {args.commit} again: "
+          f"{started.log_url}", file=sys.stderr)
+    return REFUSED
 
 
 def _run_trigger(args: argparse.Namespace) -> int:
@@ -252,18 +277,21 @@ def _parser() -> argparse.ArgumentParser:
         request.add_argument(name, required=True)
     request.add_argument("--approval-required", choices=("true", "false"), required=True,
                          help="whether the apply trigger waits for an approver")
-    apply = sub.add_parser("apply", parents=[where])
-    for name in ("--env", "--bucket", "--plan-uri", "--plan-sha256", "--replan-trigger",
-                 "--tf-root", "--state-bucket", "--state-prefix"):
+    apply = sub.add_parser("apply")
+    for name in ("--env", "--bucket", "--plan-uri", "--plan-sha256", "--tf-root",
+                 "--state-bucket", "--state-prefix"):
         apply.add_argument(name, required=True)
     apply.add_argument("--plan-summary", default="")
+    replan = sub.add_parser("replan", parents=[where])
+    for name in ("--trigger", "--repo"):
+        replan.add_argument(name, required=True)
     run = sub.add_parser("run-trigger", parents=[where])
     run.add_argument("--trigger", required=True)
     return parser
 
 
 ACTIONS = {"plan": _plan, "request-apply": _request_apply, "apply": _apply,
-           "run-trigger": _run_trigger}
+           "replan": _replan, "run-trigger": _run_trigger}
 
 
 def main(argv: list[str] | None = None) -> int:

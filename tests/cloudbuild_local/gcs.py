@@ -15,8 +15,9 @@ with prefix/delimiter/offsets/pages, metadata patch, delete, the generation/meta
 preconditions (412), and IAM: `grant(principal, role, bucket, prefix)` with the predefined
 object roles. As in Cloud Storage, overwriting an object needs storage.objects.delete as well
 as create, and a grant limited to a name prefix (an IAM condition on the object name) grants no
-storage.objects.list. A request without credentials is `allUsers`; one with an unknown token
-gets 401. Not modeled: copy/rewrite/compose, ACLs, versioning, retention, XML writes.
+storage.objects.list, unless its condition admits listing under a prefix (`list_prefix`). A
+request without credentials is `allUsers`; one with an unknown token gets 401. Not modeled:
+copy/rewrite/compose, ACLs, versioning, retention, XML writes.
 """
 
 from __future__ import annotations
@@ -109,14 +110,19 @@ class Grant:
     role: str
     bucket: str
     prefix: str = ""  # "" for the whole bucket; else an IAM condition on the object name
+    # a condition that also admits listing under this prefix (the objectListPrefix attribute)
+    list_prefix: str | None = None
 
-    def allows(self, principal: str, permission: str, bucket: str, name: str | None) -> bool:
+    def allows(self, principal: str, permission: str, bucket: str, name: str | None,
+               listed: str | None = None) -> bool:
         if self.principal not in (principal, ANONYMOUS) or self.bucket != bucket:
             return False
         if permission not in ROLES[self.role]:
             return False
         if not self.prefix:
             return True
+        if permission == LIST and self.list_prefix is not None:
+            return listed is not None and listed.startswith(self.list_prefix)
         return permission in _OBJECT_PERMISSIONS and name is not None \
             and name.startswith(self.prefix)
 
@@ -194,12 +200,15 @@ class FakeGcs(FakeServer):
             self.buckets[name] = bucket
             return bucket
 
-    def grant(self, principal: str, role: str, bucket: str, prefix: str = "") -> None:
-        """IAM: `role` (roles/storage.*) on `bucket`, or only on names under `prefix`."""
+    def grant(self, principal: str, role: str, bucket: str, prefix: str = "",
+              list_prefix: str | None = None) -> None:
+        """IAM: `role` (roles/storage.*) on `bucket`, or only on names under `prefix`; with
+        `list_prefix`, its condition also admits list requests under that prefix
+        (`api.getAttribute("storage.googleapis.com/objectListPrefix", "")`)."""
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}; modeled: {', '.join(sorted(ROLES))}")
         with self.lock:
-            self.grants.append(Grant(principal, role, bucket, prefix))
+            self.grants.append(Grant(principal, role, bucket, prefix, list_prefix))
 
     def put(self, bucket: str, name: str, data: bytes, *, content_type: str = "text/plain",
             metadata: Mapping[str, str] | None = None) -> StoredObject:
@@ -239,8 +248,9 @@ class FakeGcs(FakeServer):
             raise GcsError(401, "Invalid Credentials", "authError")
         return principal
 
-    def _check(self, principal: str, permission: str, bucket: str, name: str | None) -> None:
-        allowed = any(g.allows(principal, permission, bucket, name) for g in self.grants)
+    def _check(self, principal: str, permission: str, bucket: str, name: str | None,
+               listed: str | None = None) -> None:
+        allowed = any(g.allows(principal, permission, bucket, name, listed) for g in self.grants)
         self.decisions.append(Decision(principal, permission, bucket, name, allowed))
         if allowed:
             return
@@ -324,9 +334,9 @@ class FakeGcs(FakeServer):
 
     def _list(self, request: Request, m: re.Match[str]) -> Response:
         name = m["bucket"]
-        self._check(self._caller(request), LIST, name, None)
-        bucket = self._bucket(name)
         prefix, delimiter = request.q("prefix"), request.q("delimiter")
+        self._check(self._caller(request), LIST, name, None, prefix)
+        bucket = self._bucket(name)
         start, end = request.q("startOffset"), request.q("endOffset")
         after = request.q("pageToken")
         limit = int(request.q("maxResults", "1000") or 1000)

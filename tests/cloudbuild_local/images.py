@@ -5,10 +5,10 @@ declares them), the commands it has (mapped to local executables) and the well-k
 lacks (shadowed on PATH by shims that fail with a message, so a config that calls `gcloud`
 from the python image, or `bash` in the alpine-based terraform image, fails here as it would
 there; directories of the build's workspace that a step puts on PATH come before the shims:
-what an earlier step copied there is in the container too). Which executable a step starts follows Docker's rules: the step's `entrypoint` (or the
-image's ENTRYPOINT) followed by `args`; without an entrypoint `args[0]` is the command (the
-python image has no ENTRYPOINT, only CMD `python3`); a `script` runs under its shebang
-(`#!/bin/sh` when it has none).
+what an earlier step copied there is in the container too). Which executable a step starts
+follows Docker's rules: the step's `entrypoint` (or the image's ENTRYPOINT) followed by `args`;
+without an entrypoint `args[0]` is the command (the python image has no ENTRYPOINT, only CMD
+`python3`); a `script` runs under its shebang (`#!/bin/sh` when it has none).
 
 `default_images()` maps:
 - `hashicorp/terraform[:tag]` -> the `terraform` on PATH (ENTRYPOINT terraform; sh, no bash, no

@@ -71,7 +71,8 @@ def test_stages_match_the_environments(rendered: tuple[dict[str, Any], Path]) ->
         assert "ci_plan.py plan --kind=pr" in plan
         merge_plan = apply.index("ci_plan.py plan --kind=merge")
         applied = apply.index('mlopsgen apply . --env "$ENV_NAME" --approve')
-        assert merge_plan < applied and 'unstash(name: "plan-${e.name}")' in apply[merge_plan:applied]
+        assert merge_plan < applied
+        assert 'unstash(name: "plan-${e.name}")' in apply[merge_plan:applied]
         if env["index"] > 0:
             assert merge_plan < apply.index("input(message:") < applied
         assert "terraform -chdir" not in apply and "terraform -chdir" not in plan
