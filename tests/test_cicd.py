@@ -529,6 +529,15 @@ def test_promotion_guide_matches_the_render(render: Render) -> None:
     assert "https://github.com/apps/google-cloud-build" in doc
     if len(render.answers["environments"]) > 1:
         assert "gcloud builds approve" in doc and "without merging" in doc
+    # the flow as built: the diagram, every trigger of every environment, the allowance file
+    readme = (render.root / "README.md").read_text()
+    for text in (doc, readme):
+        assert "```mermaid\nflowchart LR\n" in text
+    for env in render.context["environments"]:
+        for name in filter(None, env["triggers"].values()):
+            assert f"`{name}`" in doc, name
+    assert "`terraform/envs/<env>/allow-destroy.txt`" in doc
+    assert f"`{render.context['ci']['plans_bucket']}`" in doc
 
 
 def test_scripts_read_the_rendered_config(render: Render) -> None:

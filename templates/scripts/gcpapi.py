@@ -1,24 +1,21 @@
-"""Google Cloud REST calls for the CI scripts (standard library only).
+"""Google Cloud REST calls for the CI scripts (rollback, artifact publishing).
 
-Access token: `GOOGLE_OAUTH_ACCESS_TOKEN`, else the metadata server (Cloud Build runs the step as
-the trigger's service account), else `gcloud auth print-access-token`. Endpoints can be pointed
-at a local server with `STORAGE_API_URL` and `VERTEX_API_URL` (tests).
+Access token: `GOOGLE_OAUTH_ACCESS_TOKEN`, else Application Default Credentials through
+google-auth (in Cloud Build the trigger's service account, from the metadata server; on a laptop
+`gcloud auth application-default login`). Endpoints can be pointed at a local server with
+`STORAGE_API_URL` and `VERTEX_API_URL` (tests).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
 import urllib.error
 import urllib.parse
 import urllib.request
 from typing import Any
 
-METADATA_TOKEN_URL = (
-    "http://metadata.google.internal/computeMetadata/v1/instance/service-accounts/default/token"
-)
+SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
 
 
 class GcpError(RuntimeError):
@@ -32,18 +29,19 @@ def access_token() -> str:
     if token:
         return token
     try:
-        req = urllib.request.Request(METADATA_TOKEN_URL, headers={"Metadata-Flavor": "Google"})
-        with urllib.request.urlopen(req, timeout=5) as resp:
-            return str(json.loads(resp.read())["access_token"])
-    except (OSError, ValueError, KeyError):
-        pass
-    gcloud = shutil.which("gcloud")
-    if gcloud:
-        out = subprocess.run([gcloud, "auth", "print-access-token"], check=True,
-                             capture_output=True, text=True)
-        return out.stdout.strip()
-    raise RuntimeError("no Google credentials: set GOOGLE_OAUTH_ACCESS_TOKEN, run on Cloud Build, "
-                       "or install and log in to gcloud")
+        import google.auth
+        import google.auth.exceptions
+        import google.auth.transport.requests
+    except ImportError as err:  # pragma: no cover - depends on the image
+        raise RuntimeError("google-auth is needed for Google credentials (python "
+                           "scripts/ci_tools.py install --group ci-scripts)") from err
+    try:
+        credentials, _ = google.auth.default(scopes=SCOPES)
+        credentials.refresh(google.auth.transport.requests.Request())
+    except google.auth.exceptions.GoogleAuthError as err:
+        raise RuntimeError(f"no Google credentials: {err} (run on Cloud Build, or "
+                           "`gcloud auth application-default login`)") from err
+    return str(credentials.token)
 
 
 class Gcp:
