@@ -28,6 +28,8 @@ COMMANDS: dict[str, str] = {
     "preflight": "preflight",
     "update": "update",
     "fleet": "fleet",
+    "enable": "enable",
+    "disable": "disable",
 }
 
 # ctx.meta key: a command with --json sets a function (message, exit code) -> the JSON document

@@ -98,6 +98,14 @@ class ValidateError(MlopsgenError):
     """`validate` could not run at all (no terraform, not a rendered repo)."""
 
 
+class GitHubError(MlopsgenError):
+    """A GitHub REST API request failed; the message names the request and what to check."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        self.status = status
+        super().__init__(message)
+
+
 class CredentialsMissing(MlopsgenError):
     """Application Default Credentials are missing or unusable."""
 

@@ -4,7 +4,9 @@ Each repo is independent (its own git tree, its own copier run, its own cwd for 
 template paths), so repos run in a process pool; one failing repo never stops the others,
 it is reported. The table and the JSON report carry: repo, from version, to version,
 conflicts, validation result, what the update would replace or delete (generator.plan_diff;
-protected resources make the repo need attention), status.
+protected resources make the repo need attention), status. `fleet validate` records each
+repo's result in its `.mlopsgen/validation.json` (generator/update_record.py), which
+`fleet status` (generator/fleet_status.py) shows.
 """
 
 from __future__ import annotations
@@ -12,17 +14,23 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from generator import git_refs
 from generator import update as upd
+from generator import update_record as record
 from generator.client_repo import ANSWERS_FILE, ClientRepo
 from generator.errors import FleetError, MlopsgenError
+from generator.github_api import is_full_name, repo_of_url
 
-__all__ = ["ACTIONS", "FleetError", "FleetOptions", "RepoResult", "discover_repos", "run_fleet"]
+__all__ = [
+    "ACTIONS", "Entry", "FleetError", "FleetOptions", "RepoResult", "discover_entries",
+    "discover_repos", "run_fleet",
+]
 
 ACTIONS = ("update", "validate")
 
@@ -71,6 +79,24 @@ def _looks_like_client(path: Path) -> bool:
     return (path / ANSWERS_FILE).is_file() or (path / ".git").exists()
 
 
+def _list_lines(spec: Path) -> list[str]:
+    """The entries of a repo list file: one a line, `#` comments."""
+    lines = (raw.split("#", 1)[0].strip() for raw in spec.read_text(encoding="utf-8").splitlines())
+    return [line for line in lines if line]
+
+
+def _listed_path(spec: Path, line: str) -> Path:
+    path = Path(line).expanduser()
+    return path if path.is_absolute() else spec.parent / path
+
+
+def _dir_repos(spec: Path) -> list[Path]:
+    """The directory itself when it is a client repo, else its client-repo subdirectories."""
+    if _looks_like_client(spec):
+        return [spec]
+    return sorted(p for p in spec.iterdir() if p.is_dir() and _looks_like_client(p))
+
+
 def discover_repos(specs: Iterable[Path]) -> list[Path]:
     """Repos from files (one path per line, `#` comments, relative to the file) and
     directories (the directory itself when it is a client repo, else its client-repo
@@ -78,18 +104,9 @@ def discover_repos(specs: Iterable[Path]) -> list[Path]:
     found: list[Path] = []
     for spec in specs:
         if spec.is_file():
-            for raw in spec.read_text(encoding="utf-8").splitlines():
-                line = raw.split("#", 1)[0].strip()
-                if line:
-                    path = Path(line).expanduser()
-                    found.append(path if path.is_absolute() else spec.parent / path)
+            found.extend(_listed_path(spec, line) for line in _list_lines(spec))
         elif spec.is_dir():
-            if _looks_like_client(spec):
-                found.append(spec)
-            else:
-                found.extend(
-                    sorted(p for p in spec.iterdir() if p.is_dir() and _looks_like_client(p))
-                )
+            found.extend(_dir_repos(spec))
         else:
             raise FleetError(f"--repos {spec}: no such file or directory")
     unique: dict[Path, None] = {}
@@ -98,6 +115,60 @@ def discover_repos(specs: Iterable[Path]) -> list[Path]:
     if not unique:
         raise FleetError("no client repos found (a client repo has .copier-answers.yml or .git)")
     return list(unique)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One repo of `fleet status`: a local clone, or a GitHub repo read through the API."""
+
+    name: str  # as shown: the clone's path, or owner/name
+    path: Path | None = None
+    github: str | None = None
+    # a bare owner/name line with no such local directory: said in its error, if it has one
+    missing_path: Path | None = None
+
+
+def github_entry(text: str, host: str = "github.com") -> str | None:
+    """owner/name of a GitHub entry: `github:owner/name`, a repo URL on `host`, or a bare
+    `owner/name` (callers first check it is not a local path)."""
+    if text.startswith("github:"):
+        name = text.removeprefix("github:").strip("/").removesuffix(".git")
+        return name if is_full_name(name) else None
+    return repo_of_url(text, host) or (text if is_full_name(text) else None)
+
+
+def _line_entry(spec: Path, line: str, host: str) -> Entry:
+    explicit = line.startswith("github:") or "://" in line or line.startswith("git@")
+    name = github_entry(line, host)
+    path = _listed_path(spec, line)
+    if name and (explicit or not path.exists()):
+        return Entry(name, github=name, missing_path=None if explicit else path)
+    return Entry(str(path), path=path)
+
+
+def discover_entries(specs: Iterable[str], *, host: str = "github.com") -> list[Entry]:
+    """`fleet status` entries: as `discover_repos`, and GitHub repos (`owner/name`,
+    `github:owner/name` or a repo URL), given directly or listed in a file. A bare
+    `owner/name` is a GitHub repo only when no such local path exists."""
+    found: list[Entry] = []
+    for spec in specs:
+        path = Path(spec).expanduser()
+        if path.is_file():
+            found.extend(_line_entry(path, line, host) for line in _list_lines(path))
+        elif path.is_dir():
+            found.extend(Entry(str(p), path=p) for p in _dir_repos(path))
+        elif name := github_entry(spec, host):
+            found.append(Entry(name, github=name))
+        else:
+            raise FleetError(f"--repos {spec}: no such file or directory, nor a GitHub "
+                             "owner/name")
+    unique: dict[str, Entry] = {}
+    for entry in found:
+        key = f"gh:{entry.github.lower()}" if entry.github else str(Path(entry.name).resolve())
+        unique.setdefault(key, entry)
+    if not unique:
+        raise FleetError("no client repos found (a client repo has .copier-answers.yml or .git)")
+    return list(unique.values())
 
 
 # --------------------------------------------------------------------------- one repo
@@ -152,10 +223,19 @@ def _validate(repo: Path, result: RepoResult) -> None:
     if result.conflicts:  # conflict markers fail validation anyway; name the real cause
         result.status, result.validation = "conflicts", "skipped"
         return
+    head = git_refs.head(repo)
     validation = upd.run_validation(repo)
     result.validation = validation.status
     result.validation_detail = validation.detail if validation.failed else ""
     result.status = "invalid" if validation.failed else "ok"
+    record.write_validation_record(repo, record.ValidationRecord(
+        status=validation.status, head=head, template_version=version, at=record.now_utc(),
+        summary=_first_lines(validation.detail),
+    ))
+
+
+def _first_lines(text: str, count: int = 12) -> str:
+    return "\n".join(text.splitlines()[:count])
 
 
 # --------------------------------------------------------------------------- many repos
@@ -168,18 +248,34 @@ def default_jobs() -> int:
 
 
 def run_fleet(
-    action: str, repos: Sequence[Path], *, jobs: int = 0, options: FleetOptions | None = None
+    action: str,
+    repos: Sequence[Path],
+    *,
+    jobs: int = 0,
+    options: FleetOptions | None = None,
+    on_done: Callable[[RepoResult], None] | None = None,
 ) -> list[RepoResult]:
-    """Results in the order of `repos`. jobs <= 0: `default_jobs()`; 1: serial, in-process."""
+    """Results in the order of `repos`. jobs <= 0: `default_jobs()`; 1: serial, in-process.
+    `on_done` is called (in this process) with each result as it arrives (progress)."""
     if action not in ACTIONS:
         raise FleetError(f"action must be one of {', '.join(ACTIONS)}, not {action!r}")
     opts = options or FleetOptions()
+    done = on_done or (lambda _result: None)
     workers = jobs if jobs > 0 else default_jobs()
     workers = min(workers, len(repos)) or 1
+    results: list[RepoResult] = []
     if workers == 1:
-        return [run_one(action, repo, opts) for repo in repos]
+        for repo in repos:
+            results.append(run_one(action, repo, opts))
+            done(results[-1])
+        return results
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(run_one, [action] * len(repos), repos, [opts] * len(repos)))
+        futures = {pool.submit(run_one, action, repo, opts): i for i, repo in enumerate(repos)}
+        ordered: dict[int, RepoResult] = {}
+        for future in as_completed(futures):
+            ordered[futures[future]] = future.result()
+            done(ordered[futures[future]])
+    return [ordered[i] for i in range(len(repos))]
 
 
 def format_table(results: Sequence[RepoResult]) -> str:

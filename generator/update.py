@@ -26,7 +26,7 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -235,8 +235,12 @@ def _recorded_source(repo: Path, source: TemplateSource) -> Iterator[None]:
 # --------------------------------------------------------------------------- the update
 
 
-def run_copier_update(repo: Path, source: TemplateSource, vcs_ref: str | None) -> None:
-    """copier's 3-way update: answers kept, defaults for new questions, inline conflicts."""
+def run_copier_update(
+    repo: Path, source: TemplateSource, vcs_ref: str | None,
+    data: Mapping[str, Any] | None = None,
+) -> None:
+    """copier's 3-way update: answers kept (except those `data` changes), defaults for new
+    questions, inline conflicts."""
     import copier
 
     repo_abs = repo.resolve()
@@ -244,6 +248,7 @@ def run_copier_update(repo: Path, source: TemplateSource, vcs_ref: str | None) -
         try:
             copier.run_update(
                 str(repo_abs),
+                dict(data) if data else None,
                 vcs_ref=vcs_ref,
                 conflict="inline",
                 defaults=True,
@@ -345,10 +350,24 @@ def run_plan_diff(repo: Path) -> diff.PlanDiff:
             return diff.PlanDiff("failed", errors=[error.message()])
 
 
-def latest_tag(source: TemplateSource) -> str | None:
-    """The newest release tag (PEP 440, no pre-releases), as copier picks it; None if unknown."""
+def release_tags(names: Iterable[str]) -> list[str]:
+    """The release tags among `names` (PEP 440, no pre-releases), oldest first, as copier
+    orders them."""
     from packaging.version import InvalidVersion, Version
 
+    releases: list[tuple[Version, str]] = []
+    for tag in names:
+        try:
+            version = Version(tag)
+        except InvalidVersion:
+            continue
+        if not version.is_prerelease:
+            releases.append((version, tag))
+    return [tag for _version, tag in sorted(releases)]
+
+
+def list_tags(source: TemplateSource) -> list[str] | None:
+    """Every tag of the template repo (`git ls-remote`); None when it cannot be read."""
     url = source.url
     if is_local_path(url):
         url = str((source.cwd / Path(url).expanduser()).resolve())
@@ -358,16 +377,14 @@ def latest_tag(source: TemplateSource) -> str | None:
     )
     if result.returncode != 0:
         return None
-    best: tuple[Version, str] | None = None
-    for line in result.stdout.splitlines():
-        tag = line.split("\t", 1)[-1].removeprefix("refs/tags/")
-        try:
-            version = Version(tag)
-        except InvalidVersion:
-            continue
-        if not version.is_prerelease and (best is None or version > best[0]):
-            best = (version, tag)
-    return best[1] if best else None
+    return [line.split("\t", 1)[-1].removeprefix("refs/tags/")
+            for line in result.stdout.splitlines() if line.strip()]
+
+
+def latest_tag(source: TemplateSource) -> str | None:
+    """The newest release tag (PEP 440, no pre-releases), as copier picks it; None if unknown."""
+    releases = release_tags(list_tags(source) or [])
+    return releases[-1] if releases else None
 
 
 def _clone(repo: Path, dest: Path) -> Path:
@@ -381,10 +398,10 @@ def _clone(repo: Path, dest: Path) -> Path:
     return clone
 
 
-def commit_update(repo: Path, to_version: str | None) -> None:
+def commit_update(repo: Path, to_version: str | None, message: str | None = None) -> None:
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "--no-verify", "-m",
-        f"Update to template version {to_version or 'latest'} (mlopsgen update)")
+        message or f"Update to template version {to_version or 'latest'} (mlopsgen update)")
 
 
 def update_repo(
@@ -397,15 +414,19 @@ def update_repo(
     commit: bool = False,
     cwd: Path | None = None,
     plan_diff: bool = True,
+    data: Mapping[str, Any] | None = None,
+    message: str | None = None,
 ) -> UpdateReport:
     """Update one client repo; never raises for conflicts, failed validation or replacements
     (they are in the report), raises `UpdateError` when the update cannot run. `validate`
-    runs `mlopsgen validate`, `plan_diff` the replacement check; each is independent."""
+    runs `mlopsgen validate`, `plan_diff` the replacement check; each is independent.
+    `data` changes recorded answers (copier's update with new answers, as `mlopsgen enable`
+    does at the repo's own version); `message` is the commit's, with `commit`."""
     answers = ensure_updatable(repo)
     source = resolve_template(repo, answers, template=template, cwd=cwd)
     from_version = str(answers["_commit"])
     target = vcs_ref or latest_tag(source)
-    if target == from_version and not source.overridden:
+    if target == from_version and not source.overridden and not data:
         # already there: skip copier's three renders (a fleet is mostly up-to-date repos)
         return UpdateReport(
             repo=repo, from_version=from_version, to_version=from_version, dry_run=dry_run,
@@ -416,12 +437,14 @@ def update_repo(
     if dry_run:
         with tempfile.TemporaryDirectory(prefix="mlopsgen-dry-run-") as tmp:
             clone = _clone(repo, Path(tmp))
-            report = _update_in_place(clone, source, vcs_ref, from_version, checks, dry_run=True)
+            report = _update_in_place(clone, source, vcs_ref, from_version, checks,
+                                      dry_run=True, data=data)
             report.repo = repo
             return report
-    report = _update_in_place(repo, source, vcs_ref, from_version, checks, dry_run=False)
+    report = _update_in_place(repo, source, vcs_ref, from_version, checks, dry_run=False,
+                              data=data)
     if commit and not report.needs_attention and report.changed:
-        commit_update(repo, report.to_version)
+        commit_update(repo, report.to_version, message)
         report.committed = True
     return report
 
@@ -442,8 +465,9 @@ def _update_in_place(
     checks: Checks,
     *,
     dry_run: bool,
+    data: Mapping[str, Any] | None = None,
 ) -> UpdateReport:
-    run_copier_update(repo, source, vcs_ref)
+    run_copier_update(repo, source, vcs_ref, data)
     report = UpdateReport(
         repo=repo,
         from_version=from_version,

@@ -1,9 +1,10 @@
 """A stand-in for the GitHub REST API (the part CI scripts use), reached by real clients through
 a base URL (the client scripts' GITHUB_API_URL).
 
-Modeled: repositories with branches, pull requests (list/filter, get, create, update, merge,
-commits, the pull requests of a commit), issue comments (paginated with Link headers), labels,
-commit statuses (and the combined status) and check runs. Tokens are registered with
+Modeled: repositories with branches, tags and files (the contents API, read-only), pull
+requests (list/filter, get with `mergeable`, create, update, merge, commits, the pull requests
+of a commit), issue comments (paginated with Link headers), labels, commit statuses (and the
+combined status) and check runs. Tokens are registered with
 `add_token`: a request without a known token gets 401 "Bad credentials", a read-only token gets
 403 on writes, and check runs can only be written by a GitHub App token (a personal access
 token gets 403, as on GitHub). Not modeled: reviews, branch protection, git data, webhooks
@@ -12,6 +13,8 @@ token gets 403, as on GitHub). Not modeled: reviews, branch protection, git data
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import itertools
 import re
 import urllib.parse
@@ -48,6 +51,8 @@ class Repo:
     labels: dict[int, list[str]] = field(default_factory=dict)  # issue -> label names
     statuses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # sha -> newest first
     check_runs: dict[int, dict[str, Any]] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)  # name -> sha, in creation order
+    files: dict[str, dict[str, bytes]] = field(default_factory=dict)  # branch -> path -> bytes
 
 
 _GhHandler = Callable[[Repo, Token, Request, "re.Match[str]"], _Result]
@@ -82,12 +87,29 @@ class FakeGitHub(FakeServer):
         return repo
 
     def open_pull(self, full_name: str, *, head: str, base: str, head_sha: str,
-                  title: str = "change", body: str = "", user: str = "developer") -> int:
-        """A pull request from branch `head` (at `head_sha`) into `base`; its number."""
+                  title: str = "change", body: str = "", user: str = "developer",
+                  draft: bool = False, mergeable: bool | None = None) -> int:
+        """A pull request from branch `head` (at `head_sha`) into `base`; its number.
+        `mergeable` is what GitHub computes (False: it conflicts with its base; None: not
+        computed yet); like GitHub, only a single pull request's GET shows it."""
         with self.lock:
             repo = self.repos[full_name]
             repo.branches[head] = head_sha
-            return int(self._new_pull(repo, title, body, head, base, user)["number"])
+            number = int(self._new_pull(repo, title, body, head, base, user)["number"])
+            repo.pulls[number].update(draft=draft, mergeable=mergeable)
+            return number
+
+    def add_tag(self, full_name: str, name: str, sha: str = "") -> None:
+        with self.lock:
+            self.repos[full_name].tags[name] = sha or hashlib.sha1(name.encode()).hexdigest()
+
+    def put_file(self, full_name: str, path: str, content: str | bytes,
+                 branch: str | None = None) -> None:
+        """A file on `branch` (default: the default branch), read through the contents API."""
+        with self.lock:
+            repo = self.repos[full_name]
+            data = content.encode() if isinstance(content, str) else content
+            repo.files.setdefault(branch or repo.default_branch, {})[path] = data
 
     def push(self, full_name: str, branch: str, sha: str) -> None:
         """Move `branch` to `sha` (a push; open pull requests from it follow)."""
@@ -141,6 +163,8 @@ class FakeGitHub(FakeServer):
         return [
             ("GET", r"", self._get_repo),
             ("GET", r"/branches/(?P<branch>.+)", self._get_branch),
+            ("GET", r"/tags", self._list_tags),
+            ("GET", r"/contents/(?P<path>.+)", self._get_contents),
             ("GET", r"/git/ref/heads/(?P<branch>.+)", self._get_ref),
             ("GET", r"/pulls", self._list_pulls),
             ("POST", r"/pulls", self._create_pull),
@@ -209,6 +233,22 @@ class FakeGitHub(FakeServer):
         return 200, {"ref": f"refs/heads/{m['branch']}", "object": {"sha": sha,
                                                                     "type": "commit"}}, {}
 
+    def _list_tags(self, repo: Repo, token: Token, req: Request, m: re.Match[str]) -> _Result:
+        tags = [{"name": name, "commit": {"sha": sha}} for name, sha in reversed(repo.tags.items())]
+        return self._page(tags, req)
+
+    def _get_contents(self, repo: Repo, token: Token, req: Request, m: re.Match[str]
+                      ) -> _Result:
+        ref = req.q("ref") or repo.default_branch
+        path = urllib.parse.unquote(m["path"])
+        data = repo.files.get(ref, {}).get(path)
+        if data is None:
+            raise _Error(404, "Not Found")
+        encoded = base64.encodebytes(data).decode()  # GitHub wraps the base64 at 60 columns
+        return 200, {"type": "file", "encoding": "base64", "name": path.rsplit("/", 1)[-1],
+                     "path": path, "size": len(data), "content": encoded,
+                     "sha": hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()}, {}
+
     # -- pull requests ------------------------------------------------------------------------
 
     def _new_pull(self, repo: Repo, title: str, body: str, head: str, base: str, user: str
@@ -239,7 +279,8 @@ class FakeGitHub(FakeServer):
         state, head, base = req.q("state", "open"), req.q("head"), req.q("base")
         owner = repo.full_name.split("/")[0]
         found = [
-            self._pull_json(repo, n) for n, p in sorted(repo.pulls.items())
+            {k: v for k, v in self._pull_json(repo, n).items() if k != "mergeable"}
+            for n, p in sorted(repo.pulls.items())
             if (state == "all" or p["state"] == state)
             and (not head or f"{owner}:{p['head']['ref']}" == head)
             and (not base or p["base"]["ref"] == base)
