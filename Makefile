@@ -13,7 +13,7 @@ AIRFLOW ?= .venv-airflow
 DEMO   ?= demo
 PYTEST_ARGS ?= -n 2
 
-.PHONY: demo test test-fast lint docs dist install install-test clean
+.PHONY: demo test test-fast lint docs dist install install-test chromium clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,7 +50,18 @@ demo: install
 install-test:
 	$(MAKE) -j 4 $(VENV)/.test-installed $(ML)/.installed $(TOOLS)/.installed $(AIRFLOW)/.installed
 
-test: install-test
+# the fleet status page is loaded in headless Chromium (tests/test_fleet_status.py): Debian's
+# package, installed when missing (as root, or with password-less sudo); without it that test
+# skips, saying so
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] && echo "" || echo "sudo -n" ); \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  $$SUDO apt-get install -y -q chromium >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q chromium >/dev/null; } || \
+	  echo "chromium could not be installed: the fleet status page test will skip"; }
+
+test: install-test chromium
 	PATH="$(CURDIR)/$(TOOLS)/shims:$$PATH" MLOPSGEN_ML_PYTHON="$(CURDIR)/$(ML)/bin/python" \
 	  MLOPSGEN_AIRFLOW_PYTHON="$(CURDIR)/$(AIRFLOW)/bin/python" $(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 

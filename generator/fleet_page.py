@@ -142,8 +142,9 @@ th, td { text-align: left; padding: .4rem .6rem; border-bottom: 1px solid #d1d9e
          vertical-align: top; }
 th { background: #f6f8fa; }
 td { white-space: nowrap; }
-td.col-details { white-space: normal; min-width: 24em; }
-td.col-repo { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
+td.col-details { white-space: normal; min-width: 16em; overflow-wrap: anywhere; }
+td.col-repo { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; white-space: normal;
+              overflow-wrap: anywhere; min-width: 14em; max-width: 28em; }
 .badge { border-radius: 1em; padding: .1em .6em; background: #eaeef2; white-space: nowrap; }
 tr.state-current .badge { background: #dafbe1; }
 tr.state-update-open .badge { background: #ddf4ff; }

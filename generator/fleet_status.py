@@ -34,7 +34,6 @@ from generator import update_record as rec
 from generator.client_repo import ANSWERS_FILE, ClientRepo
 from generator.errors import MlopsgenError, RepoError
 from generator.fleet import Entry
-from generator.gitenv import git_env
 from generator.github_api import GitHub, Settings, repo_of_url
 
 # states, worst first; the ones that need a person make `fleet status` exit 4
@@ -346,9 +345,10 @@ def _newest_target(targets: Iterable[str]) -> list[str]:
 
 
 def _commit_message(repo: Path, sha: str) -> str | None:
+    """A commit's message (git only reads here: no identity needed, so no `git_env`)."""
     result = subprocess.run(
         ["git", "log", "-1", "--format=%B", sha], cwd=repo, capture_output=True, text=True,
-        check=False, env=git_env(repo),
+        check=False, stdin=subprocess.DEVNULL,
     )
     return result.stdout if result.returncode == 0 else None
 
