@@ -117,8 +117,8 @@ def set_feature(
 def format_report(report: FeatureReport, repo: Path) -> str:
     change = report.change
     if report.update is None:
-        state = "enabled" if change.enable else "not enabled"
-        return f"{repo}: {change.feature} is already {state}; nothing to do"
+        state = "already enabled" if change.enable else "not enabled"
+        return f"{repo}: {change.feature} is {state}; nothing to do"
     head = (f"{repo}: {change.verb} {change.feature}: features "
             f"{', '.join(change.before) or '(none)'} -> {', '.join(change.after) or '(none)'}")
     return head + "\n" + upd.format_report(report.update)
