@@ -100,3 +100,19 @@ def test_a_dirty_repo_is_refused(client: Path) -> None:
     assert result.exit_code == 1
     assert "uncommitted changes" in json.loads(result.stdout)["error"]
     assert recorded(client)["features"] == ["workbench"]
+
+
+def test_fleet_status_reads_a_real_render(client: Path, template_repo: Path) -> None:
+    """A render's own answers file and git: at v0.1.0 of three releases, before and after a
+    feature is enabled (the version stays)."""
+    for step in ("rendered", "enabled"):
+        result = run("fleet", "status", "--repos", str(client), "--json")
+        assert result.exit_code == 4, result.output  # behind, no update open
+        row = json.loads(result.stdout)["repos"][0]
+        assert (row["version"], row["latest"], row["behind"], row["state"]) == (
+            "v0.1.0", "v0.3.0", 2, "behind"), step
+        assert row["template"] == str(template_repo)
+        if step == "rendered":
+            enabled = run("enable", "cmek", str(client), "--no-validate", "--no-plan-diff",
+                          "--commit")
+            assert enabled.exit_code == 0, enabled.output
