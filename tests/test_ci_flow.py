@@ -577,7 +577,7 @@ def protected_destroys_need_a_named_allowance(chain: Chain) -> None:
     number = chain.github.open_pull(REPO, head="feature-8", base="main", head_sha=sha(7))
     stale = chain.pull_request_plan("prod", number, sha(7), "main")
     assert stale.status == "FAILURE" and stale.result is not None
-    assert "allows what this plan does not destroy: google_storage_bucket.scratch" in \
+    assert "allows what this plan does not destroy: `google_storage_bucket.scratch`" in \
         stale.result.log
 
 

@@ -127,6 +127,7 @@ def env_root(args: argparse.Namespace) -> Path:
 
 
 def _plan(args: argparse.Namespace) -> int:
+    import plan_comment
     import plans
 
     root = env_root(args)
@@ -151,7 +152,6 @@ def _plan(args: argparse.Namespace) -> int:
     summary_txt.replace(plan_dir / "summary.txt")
     print((plan_dir / "summary.txt").read_text(encoding="utf-8"))
     record = json.loads(record_path.read_text(encoding="utf-8"))
-    unused = (record.get("policy") or {}).get("unused_allowances") or []
     prefix = plans.plan_prefix(args.env, args.kind, args.commit, args.build_id)
     names = plans.upload(args.bucket, prefix, plan_dir,
                          {"env": args.env, "commit": args.commit, "build": args.build_id,
@@ -160,12 +160,10 @@ def _plan(args: argparse.Namespace) -> int:
     print(f"saved {', '.join(n.rsplit('/', 1)[1] for n in names)} in {uri}", file=sys.stderr)
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     (WORK_DIR / "plan-uri").write_text(uri, encoding="utf-8")
-    if unused:
-        print(f"refused: {ALLOW_DESTROY} allows what this plan does not destroy: "
-              f"{', '.join(unused)}; remove those lines (each allowance is for one change)",
-              file=sys.stderr)
-        return REFUSED
-    return REFUSED if code == REFUSED else 0
+    refused = plan_comment.refusal(record)
+    if refused:
+        print(refused, file=sys.stderr)
+    return REFUSED if refused or code == REFUSED else 0
 
 
 def _request_apply(args: argparse.Namespace) -> int:
@@ -179,7 +177,7 @@ def _request_apply(args: argparse.Namespace) -> int:
     plan_dir = ROOT / PLAN_DIR / args.env
     record = json.loads((plan_dir / "summary.json").read_text(encoding="utf-8"))
     summary = (plan_dir / "summary.txt").read_text(encoding="utf-8")
-    refused = bool((record.get("policy") or {}).get("refused")) or not record.get("plan_sha256")
+    refused = plan_comment.refusal(record) is not None
     started = None
     if not refused:
         started = cloudbuild_api.run_trigger(

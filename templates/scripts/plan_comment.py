@@ -49,6 +49,24 @@ def clean_summary(text: str) -> str:
     return body
 
 
+def code(text: Any) -> str:
+    """A value from a plan record as an inline code span, on one line (pure)."""
+    return "`" + str(text).replace("`", "'").replace("\n", " ")[:200] + "`"
+
+
+def refusal(record: dict[str, Any]) -> str | None:
+    """Why CI applies nothing from this plan, or None (pure): the policy gate refused it, or an
+    allowance names a destroy the plan does not make (an allowance is for one change)."""
+    policy = record.get("policy") or {}
+    if policy.get("refused") or not record.get("plan_sha256"):
+        return "refused by the policy gate"
+    unused = policy.get("unused_allowances") or []
+    if unused:
+        return ("refused: allow-destroy.txt allows what this plan does not destroy: "
+                + ", ".join(code(u) for u in unused) + " (remove those lines)")
+    return None
+
+
 def headline(record: dict[str, Any] | None) -> str:
     """One line: what the plan does and the gate's verdict (pure)."""
     if not record:
@@ -56,9 +74,9 @@ def headline(record: dict[str, Any] | None) -> str:
     totals = (record.get("summary") or {}).get("totals") or {}
     counts = ", ".join(f"{int(totals.get(k, 0))} to {k}"
                        for k in ("create", "update", "delete", "replace"))
-    policy = record.get("policy") or {}
-    if policy.get("refused"):
-        return f"⛔ {counts}: refused by the policy gate"
+    refused = refusal(record)
+    if refused:
+        return f"⛔ {counts}: {refused}"
     destroys = int(totals.get("delete", 0)) + int(totals.get("replace", 0))
     warn = " ⚠️ destroys resources" if destroys else ""
     return f"{counts}{warn}; policy gate passed"

@@ -28,6 +28,10 @@ def test_headline() -> None:
                                              "0 to replace; policy gate passed")
     assert "refused by the policy gate" in plan_comment.headline(REFUSED)
     assert plan_comment.headline(None).startswith("❌ no plan")
+    unused = {**RECORD, "policy": {**RECORD["policy"], "unused_allowances": ["a.b`\n@x"]}}
+    assert plan_comment.refusal(RECORD) is None
+    assert plan_comment.headline(unused).endswith(
+        "allow-destroy.txt allows what this plan does not destroy: `a.b' @x` (remove those lines)")
 
 
 def test_summary_is_fenced_beyond_any_backtick_run_and_loses_laptop_hints() -> None:
