@@ -173,7 +173,7 @@ def _request_apply(args: argparse.Namespace) -> int:
     from ghapi import GitHub
 
     uri = (WORK_DIR / "plan-uri").read_text(encoding="utf-8").strip()
-    bucket, prefix = plans.parse_uri(uri)
+    bucket = plans.parse_uri(uri)[0]
     plan_dir = ROOT / PLAN_DIR / args.env
     record = json.loads((plan_dir / "summary.json").read_text(encoding="utf-8"))
     summary = (plan_dir / "summary.txt").read_text(encoding="utf-8")

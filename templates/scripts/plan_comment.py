@@ -2,7 +2,8 @@
 
     python scripts/plan_comment.py --env dev --repo owner/name --pr 12 --commit SHA \
         --plan-build BUILD_ID --status SUCCESS --bucket PLANS_BUCKET \
-        --trigger dev-terraform-plan --expected-trigger dev-terraform-plan [--log-url URL] [--dry-run]
+        --trigger dev-terraform-plan --expected-trigger dev-terraform-plan \
+        [--log-url URL] [--dry-run]
 
 Run by the trusted comment build (cloudbuild/plan-comment.yaml, from the branch the pull request
 targets, never from the pull request), which Cloud Build starts when a pull request's plan
