@@ -117,7 +117,7 @@ def mlopsgen(*args: str, env: dict[str, str] | None = None,
 
 def env_root(args: argparse.Namespace) -> Path:
     """The environment's root, once the trigger's root and state agree with the repo's."""
-    root = ROOT / args.tf_root
+    root = ROOT / str(args.tf_root)
     if root != ROOT / "terraform" / "envs" / args.env:
         raise CiError(f"the trigger names {args.tf_root}, not terraform/envs/{args.env}")
     problems = backend_problems(root, args.state_bucket, args.state_prefix)

@@ -54,7 +54,7 @@ def run_trigger(project: str, location: str, trigger: str, *, commit: str, branc
     url = (f"{root}/v1/projects/{q(project, safe='')}/locations/{q(location, safe='')}/"
            f"triggers/{q(trigger, safe='')}:run")
     credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
-    response = AuthorizedSession(credentials).post(
+    response = AuthorizedSession(credentials).post(  # type: ignore[no-untyped-call]
         url, json=run_request(commit, branch, substitutions or {}), timeout=60)
     if response.status_code != 200:
         raise CloudBuildError(f"running trigger {trigger} failed with HTTP "
