@@ -136,6 +136,7 @@ class PlanRequest:
     allow_destroy: tuple[str, ...] = ()
     extra_protected_types: tuple[str, ...] = ()
     replace: tuple[str, ...] = ()
+    lock: bool = True  # False: no state lock (an account that may only read state, e.g. PR CI)
 
 
 @dataclass
@@ -215,7 +216,7 @@ def run_plan(
             shutil.rmtree(out_dir)
         out_dir.mkdir(parents=True)
         plan_file = out_dir / PLAN_FILE
-        result = tf.plan(plan_file, PlanOptions(replace=request.replace))
+        result = tf.plan(plan_file, PlanOptions(replace=request.replace, lock=request.lock))
 
     summary = plan_summary.summarize(result.plan_json)
     policy = plan_policy.evaluate(

@@ -64,6 +64,11 @@ def _print(outcome: PlanOutcome, dest: Path) -> None:
     help="Force replacement of this resource (terraform plan -replace). Repeat.",
 )
 @click.option(
+    "--lock/--no-lock", default=True, show_default=True,
+    help="Take the state lock while planning; --no-lock for an account that may only read "
+    "state (pull request CI). `mlopsgen apply` refuses a plan whose state changed anyway.",
+)
+@click.option(
     "--timeout", "timeout_s", type=float, default=DEFAULT_TIMEOUT_S, show_default=True,
     help="Seconds each terraform command may run.",
 )
@@ -78,6 +83,7 @@ def command(
     allow_destroy: tuple[str, ...],
     protect_types: tuple[str, ...],
     replace: tuple[str, ...],
+    lock: bool,
     timeout_s: float,
     as_json: bool,
     quiet: bool,
@@ -92,7 +98,7 @@ def command(
     ).to_json())
     request = PlanRequest(
         env=env, offline=offline, allow_destroy=allow_destroy,
-        extra_protected_types=protect_types, replace=replace,
+        extra_protected_types=protect_types, replace=replace, lock=lock,
     )
     options = TerraformOptions(
         timeout_s=timeout_s, progress=_stderr, on_output=None if quiet else _stderr

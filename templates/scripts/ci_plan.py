@@ -140,10 +140,10 @@ def _plan(args: argparse.Namespace) -> int:
     plan_dir = ROOT / PLAN_DIR / args.env
     plan_dir.mkdir(parents=True, exist_ok=True)
     flags = [f"--allow-destroy={a.address}" for a in allowances]
-    # a pull request's account reads state only: no lock (TF_CLI_ARGS_plan reaches terraform)
-    extra = {"TF_CLI_ARGS_plan": "-lock=false"} if args.kind == "pr" else {}
+    if args.kind == "pr":
+        flags.append("--no-lock")  # a pull request's account reads state only
     with open(plan_dir.parent / f"{args.env}.summary.txt", "w", encoding="utf-8") as out:
-        code = mlopsgen("plan", ".", "--env", args.env, *flags, env=extra, stdout=out)
+        code = mlopsgen("plan", ".", "--env", args.env, *flags, stdout=out)
     summary_txt = plan_dir.parent / f"{args.env}.summary.txt"
     record_path = plan_dir / "summary.json"
     if code not in (0, 2, REFUSED) or not record_path.is_file():

@@ -255,3 +255,13 @@ def test_every_environment_after_the_first_needs_approval(tmp_path: Path) -> Non
         assert apply(repo, env, "--approve").exit_code == 0
     assert plan(repo, "dev").exit_code == 2
     assert apply(repo, "dev").exit_code == 0  # no prompt, no --approve
+
+
+def test_no_lock_plans_without_the_state_lock(client_repo: ClientRepo) -> None:
+    """Pull request CI plans as an account that may only read state: `--no-lock`."""
+    res = plan(client_repo, "dev", "--no-lock")
+    assert res.exit_code == 2, res.output
+    (line,) = [ln for ln in res.stderr.splitlines() if ln.startswith("[plan] terraform plan")]
+    assert "-lock=false" in line
+    locked = plan(client_repo, "dev")
+    assert "-lock=false" not in locked.stderr
