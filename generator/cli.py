@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "fleet": "fleet",
     "enable": "enable",
     "disable": "disable",
+    "template-update": "template_update",
 }
 
 # ctx.meta key: a command with --json sets a function (message, exit code) -> the JSON document

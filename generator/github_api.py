@@ -90,18 +90,21 @@ class GitHub:
 
     # -- requests -------------------------------------------------------------------------------
 
-    def _request(self, url: str) -> tuple[Any, str]:
+    def _request(self, url: str, method: str = "GET", payload: Any = None) -> tuple[Any, str]:
         headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28",
                    "User-Agent": "mlopsgen"}
         if self.settings.token:
             headers["Authorization"] = f"Bearer {self.settings.token}"
-        request = urllib.request.Request(url, headers=headers)
+        data = None if payload is None else json.dumps(payload).encode()
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        request = urllib.request.Request(url, data=data, headers=headers, method=method)
         try:
             with self._open(request, self.timeout_s) as response:
                 body = response.read()
                 link = response.headers.get("Link", "")
         except urllib.error.HTTPError as error:
-            raise _http_error(url, error, self.settings) from error
+            raise _http_error(url, error, self.settings, method) from error
         except (urllib.error.URLError, OSError) as error:
             reason = getattr(error, "reason", error)
             raise GitHubError(
@@ -120,6 +123,11 @@ class GitHub:
     def get(self, path: str, query: Mapping[str, str] | None = None) -> Any:
         return self._request(self._url(path, query))[0]
 
+    def send(self, method: str, path: str, payload: Any = None) -> Any:
+        """A write (POST, PATCH, DELETE) with a JSON body; the answer's JSON. Only the
+        template-update build writes (`generator/selfupdate.py`); status only reads."""
+        return self._request(self._url(path), method, payload)[0]
+
     def get_pages(self, path: str, query: Mapping[str, str] | None = None) -> list[Any]:
         """Every item of a paginated list (100 a page)."""
         url: str | None = self._url(path, {"per_page": "100", **(query or {})})
@@ -134,6 +142,17 @@ class GitHub:
             found = _NEXT.search(link)
             url = urllib.parse.urljoin(url, found.group(1)) if found else None
         return items
+
+    def graphql(self, query: str, variables: Mapping[str, Any]) -> Any:
+        """One GraphQL request (what REST cannot do: a pull request's draft state); its data."""
+        base = self.settings.api_url
+        url = (base.removesuffix("/v3") + "/graphql" if base.endswith("/api/v3")
+               else f"{base}/graphql")
+        value = self._request(url, "POST", {"query": query, "variables": dict(variables)})[0]
+        if not isinstance(value, dict) or value.get("errors"):
+            errors = value.get("errors") if isinstance(value, dict) else value
+            raise GitHubError(f"POST {url}: GraphQL answered {errors}")
+        return value.get("data")
 
     # -- the reads fleet status makes -----------------------------------------------------------
 
@@ -172,17 +191,21 @@ class GitHub:
         return value
 
 
-def _http_error(url: str, error: urllib.error.HTTPError, settings: Settings) -> GitHubError:
+def _http_error(url: str, error: urllib.error.HTTPError, settings: Settings,
+                method: str = "GET") -> GitHubError:
     try:
         message = str(json.loads(error.read() or b"{}").get("message", ""))
     except (ValueError, AttributeError):
         message = ""
-    what = f"GET {url} answered {error.code}" + (f" ({message})" if message else "")
+    what = f"{method} {url} answered {error.code}" + (f" ({message})" if message else "")
     if error.code == 401:
         hint = ("the token was refused: set GITHUB_TOKEN to a valid token" if settings.token
                 else "set GITHUB_TOKEN to a token that can read it")
     elif error.code == 403 and error.headers.get("X-RateLimit-Remaining") == "0":
         hint = "the API rate limit is used up: wait, or set GITHUB_TOKEN for a higher limit"
+    elif error.code in (403, 404) and method != "GET":
+        hint = ("the token may not write here: it needs read and write access to the "
+                "repository's contents and pull requests")
     elif error.code in (403, 404):
         hint = ("no such repository or file, or the token cannot read it" if settings.token
                 else "no such repository or file, or it is private: set GITHUB_TOKEN")
