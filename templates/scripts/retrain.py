@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--env", required=True)
     parser.add_argument("--incident", default="",
-                        help="the alert: Cloud Monitoring's notification JSON, or its incident state")
+                        help="the alert: Monitoring's notification JSON, or its incident state")
     parser.add_argument("--output", type=Path, required=True,
                         help="file that receives `run` or `skip`")
     parser.add_argument("--config-dir", type=Path, default=envconfig.CONFIG_DIR)

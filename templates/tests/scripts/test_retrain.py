@@ -60,8 +60,10 @@ def test_the_cooldown_counts_from_the_latest_run_of_any_kind() -> None:
     runs = [run("old", "PIPELINE_STATE_SUCCEEDED", 100), run("new", "PIPELINE_STATE_FAILED", 3)]
     decision = retrain.decide(POLICY, "open", runs, NOW)
     assert not decision.retrain
-    assert "cool-down" in decision.reason and "new" in decision.reason and "3.0 h" in decision.reason
-    assert retrain.decide(POLICY, "open", [run("edge", "PIPELINE_STATE_SUCCEEDED", 24)], NOW).retrain
+    assert "cool-down" in decision.reason and "new" in decision.reason
+    assert "3.0 h" in decision.reason
+    edge = [run("edge", "PIPELINE_STATE_SUCCEEDED", 24)]
+    assert retrain.decide(POLICY, "open", edge, NOW).retrain
 
 
 @pytest.mark.parametrize("state", ["closed", "", "acknowledged"])
@@ -106,6 +108,11 @@ def job(name: str, state: str, created: dt.datetime, env: str = "dev") -> dict[s
             "labels": {"environment": env, "commit": "c" * 40}}
 
 
+def main(config_dir: Path, incident: str, out: Path) -> int:
+    return retrain.main(["--env", "dev", "--incident", incident, "--output", str(out),
+                         "--config-dir", str(config_dir)])
+
+
 def test_script_retrains_then_refuses_while_that_run_flies(
     api: FakeApi, config_dir: Path, tmp_path: Path
 ) -> None:
@@ -116,7 +123,7 @@ def test_script_retrains_then_refuses_while_that_run_flies(
     )}
     out = tmp_path / "decision"
     alert = json.dumps({"incident": {"state": "open"}})
-    assert retrain.main(["--env", "dev", "--incident", alert, "--output", str(out), "--config-dir", str(config_dir)]) == 0
+    assert main(config_dir, alert, out) == 0
     assert out.read_text() == "run\n"
     listed = [c for c in api.calls if c.path.endswith("/pipelineJobs")]
     assert listed and listed[0].query["filter"] == 'labels.environment="dev"'
@@ -126,7 +133,7 @@ def test_script_retrains_then_refuses_while_that_run_flies(
     # the retraining it started is now in flight: the next alert waits
     started = job("retrain", "PIPELINE_STATE_RUNNING", dt.datetime.now(dt.UTC))
     api.jobs[str(started["name"])] = started
-    assert retrain.main(["--env", "dev", "--incident", alert, "--output", str(out), "--config-dir", str(config_dir)]) == 0
+    assert main(config_dir, alert, out) == 0
     assert out.read_text() == "skip\n"
 
 
@@ -135,7 +142,7 @@ def test_script_skips_a_closed_incident_without_reading_runs_it_need_not(
 ) -> None:
     (config_dir / "dev.yaml").write_text(CONFIG.format(enabled="false"))
     out = tmp_path / "decision"
-    assert retrain.main(["--env", "dev", "--incident", "open", "--output", str(out), "--config-dir", str(config_dir)]) == 0
+    assert main(config_dir, "open", out) == 0
     assert out.read_text() == "skip\n"
     assert not [c for c in api.calls if c.path.endswith("/pipelineJobs")]
 
@@ -144,6 +151,5 @@ def test_script_fails_on_a_config_without_retraining(
     api: FakeApi, config_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (config_dir / "dev.yaml").write_text(CONFIG.split("retraining:")[0])
-    assert retrain.main(["--env", "dev", "--incident", "open",
-                         "--output", str(tmp_path / "d"), "--config-dir", str(config_dir)]) == 1
+    assert main(config_dir, "open", tmp_path / "d") == 1
     assert "retraining" in capsys.readouterr().err
