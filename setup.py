@@ -31,6 +31,7 @@ RENDER_MODULES = (
     "generator/copier_ext.py",
     "generator/errors.py",
     "generator/filters.py",
+    "generator/governance.py",
     "generator/model.py",
     "generator/template.py",
     "generator/versions.py",

@@ -426,6 +426,15 @@ def _composer(value: Any, answers: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _retention_days(value: Any, answers: Mapping[str, Any]) -> str | None:
+    # bool is an int in Python: refuse it explicitly
+    if isinstance(value, bool) or not isinstance(value, int):
+        return "must be a whole number of days"
+    if not 1 <= value <= 3650:
+        return "must be between 1 and 3650 days (Cloud Logging's range for a log bucket)"
+    return None
+
+
 # --- the questions --------------------------------------------------------------------------
 
 
@@ -644,6 +653,24 @@ QUESTIONS: tuple[Question, ...] = (
         False,
         _composer,
         when="{{ 'airflow' in orchestrators }}",
+    ),
+    Question(
+        "guardrails",
+        "bool",
+        "Organization policies on every environment project (uniform bucket access, public access "
+        "prevention, no service account keys, no external VM IPs, resources in the region; with "
+        "cmek, CMEK required): whoever applies terraform/bootstrap needs "
+        "roles/orgpolicy.policyAdmin on the organization (mlopsgen preflight checks it)",
+        False,
+        _bool,
+    ),
+    Question(
+        "audit_log_retention_days",
+        "int",
+        "How long the locked audit log bucket in the CI/CD project keeps every project's admin "
+        "and data access audit logs (days, 1-3650; a locked bucket's retention can only grow)",
+        400,
+        _retention_days,
     ),
 )
 

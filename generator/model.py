@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import answers as answers_mod
+from . import governance
 from . import versions
 from .answers import AnswersError, Problem, default_branch
 
@@ -352,6 +353,11 @@ def build_context(
         },
         "orchestrators": _orchestrators_context(a),
         "terraform": terraform_requirements(),
+        "governance": governance.context(
+            slug=slug, region=a["region"], parent=a["gcp_parent"], cicd_project=cicd["id"],
+            env_projects=[(e["project_id"], e["create_project"]) for e in envs], features=features,
+            guardrails=bool(a["guardrails"]), retention_days=int(a["audit_log_retention_days"]),
+        ),
     }
     for env in envs:
         env["platform_inputs"] = _platform_inputs(ctx, env)
@@ -433,6 +439,9 @@ def _bootstrap_tfvars(ctx: Mapping[str, Any]) -> dict[str, Any]:
         "cmek": ctx["features"]["cmek"],
         "state_kms_key_ring": ctx["state_kms_key_ring"],
         "build_log_bucket": ctx["build_log_bucket"],
+        "audit_trail": ctx["governance"]["audit"],
+        "guardrails": {k: v for k, v in ctx["governance"]["guardrails"].items()
+                       if k not in ("cicd_guarded", "waiting_for_ci")},
         "environments": {
             env["name"]: {
                 "plan_account_id": env["service_accounts"]["ci-plan"],

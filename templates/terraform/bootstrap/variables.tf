@@ -66,6 +66,37 @@ variable "build_log_retention_days" {
   default     = 365
 }
 
+variable "audit_trail" {
+  description = "The audit trail: the parent that holds the aggregated sink, the projects whose audit logs (log_ids) it keeps, and the locked log bucket (id, location, retention in days) in the CI/CD project."
+  type = object({
+    parent         = string
+    projects       = list(string)
+    log_ids        = list(string)
+    location       = string
+    bucket_id      = string
+    sink_name      = string
+    retention_days = number
+  })
+}
+
+variable "guardrails" {
+  description = "Organization policies per environment project (key = project id, value = whether CI creates it), the allowed locations and the services restricted to CMEK."
+  type = object({
+    enabled           = bool
+    projects          = map(bool)
+    allowed_locations = list(string)
+    cmek_services     = list(string)
+  })
+  default = { enabled = false, projects = {}, allowed_locations = [], cmek_services = [] }
+}
+
+variable "guardrails_created_projects" {
+  description = "Set true once CI has applied every environment whose project it creates: the guardrails then cover those projects too (they do not exist before)."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
 variable "environments" {
   description = "Per environment (key = name): its CI plan/apply account ids, its project id, whether CI creates that project, and its state prefix."
   type = map(object({

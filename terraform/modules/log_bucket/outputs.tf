@@ -4,6 +4,6 @@ output "bucket_id" {
 }
 
 output "sink_writer_identity" {
-  description = "Identity the sink writes with."
-  value       = google_logging_project_sink.this.writer_identity
+  description = "Identity the sink writes with (null without a sink)."
+  value       = one(google_logging_project_sink.this[*].writer_identity)
 }

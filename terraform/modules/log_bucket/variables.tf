@@ -34,20 +34,29 @@ variable "retention_days" {
   }
 }
 
+variable "locked" {
+  description = "Lock the bucket: it can no longer be deleted and its retention can only grow (for audit logs). Irreversible once applied."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
 variable "sink_name" {
-  description = "Name of the sink that routes matching entries into the bucket."
+  description = "Name of the sink of this project that routes matching entries into the bucket; null for none (sinks elsewhere write into it)."
   type        = string
+  default     = null
   validation {
-    condition     = can(regex("^[A-Za-z0-9_.-]{1,100}$", var.sink_name))
+    condition     = var.sink_name == null || can(regex("^[A-Za-z0-9_.-]{1,100}$", var.sink_name))
     error_message = "sink_name must be 1-100 letters, digits, '_', '.' or '-'."
   }
 }
 
 variable "filter" {
-  description = "Logging query that selects the entries to keep, e.g. resource.type=\"build\"."
+  description = "Logging query that selects the entries the sink keeps, e.g. resource.type=\"build\" (required with sink_name)."
   type        = string
+  default     = null
   validation {
-    condition     = length(trimspace(var.filter)) > 0
+    condition     = var.filter == null || length(trimspace(coalesce(var.filter, " "))) > 0
     error_message = "filter must not be empty (an empty filter would copy every log entry)."
   }
 }
