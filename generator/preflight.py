@@ -4,7 +4,8 @@ For one environment of a client repo:
 - Application Default Credentials exist (a missing login is one actionable line);
 - the billing account id is well formed;
 - the parent folder/organization exists and the caller can see it, and the caller may create
-  projects there when a project is to be created;
+  projects there when a project is to be created, create the audit trail's aggregated sink there
+  (always), and set organization policies on the projects below it (answer `guardrails`);
 - each project to create has a free id (not found); each project to adopt exists, is ACTIVE and
   sits directly under the expected parent, and the caller holds the permissions bootstrap and
   apply need on it (`testIamPermissions`).
@@ -29,6 +30,11 @@ SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
 
 # to create projects under the parent (bootstrap)
 PARENT_PERMISSIONS: tuple[str, ...] = ("resourcemanager.projects.create",)
+# the audit trail's aggregated sink on the parent (bootstrap: terraform/modules/audit_trail)
+AUDIT_SINK_PERMISSIONS: tuple[str, ...] = ("logging.sinks.create",)
+# the guardrails' project-level organization policies (bootstrap: terraform/modules/org_policies);
+# inherited from the organization, the only place roles/orgpolicy.policyAdmin can be granted
+GUARDRAIL_PERMISSIONS: tuple[str, ...] = ("orgpolicy.policies.create", "orgpolicy.policies.update")
 # on an adopted project: what bootstrap (state bucket, CI service accounts, grants) and apply
 # (APIs, service accounts, buckets, datasets, additive IAM members) do there
 PROJECT_PERMISSIONS: tuple[str, ...] = (
@@ -59,6 +65,7 @@ class PreflightTarget:
     parent: str
     billing_account: str
     projects: tuple[ProjectTarget, ...]
+    guardrails: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,7 @@ def target_from_context(context: Mapping[str, Any], env: str) -> PreflightTarget
         parent=str(context["gcp_parent"]),
         billing_account=str(context["billing_account"]),
         projects=tuple(projects),
+        guardrails=bool(context.get("governance", {}).get("guardrails", {}).get("enabled")),
     )
 
 
@@ -232,23 +240,44 @@ def _check_parent(report: PreflightReport, target: PreflightTarget, clients: Cli
         report.add("parent", parent, FAIL, f"{noun} is {state}, not ACTIVE")
         return False
     report.add("parent", parent, PASS, f"{noun} {found.display_name!r} is visible and ACTIVE")
-    if any(p.create for p in target.projects):
-        try:
-            missing = _test_permissions(client, parent, PARENT_PERMISSIONS)
-        except api_exceptions.GoogleAPICallError as exc:
-            if (auth := _auth_failure(exc)) is not None:
-                raise auth from exc
-            report.add("parent permissions", parent, FAIL,
-                       f"testIamPermissions failed: {_api_problem(exc)}")
-            return True
-        if missing:
-            report.add("parent permissions", parent, FAIL,
-                       f"missing {', '.join(missing)}: ask for "
-                       f"roles/resourcemanager.projectCreator on {parent}")
-        else:
-            report.add("parent permissions", parent, PASS,
-                       f"holds {', '.join(PARENT_PERMISSIONS)}")
+    for label, wanted, ask in _parent_permission_checks(target):
+        _check_permissions(report, label, client, parent, wanted, ask)
     return True
+
+
+def _parent_permission_checks(target: PreflightTarget
+                              ) -> list[tuple[str, tuple[str, ...], str]]:
+    """(check label, permissions on the parent, what to ask for when some are missing)."""
+    parent = target.parent
+    checks = []
+    if any(p.create for p in target.projects):
+        checks.append(("parent permissions", PARENT_PERMISSIONS,
+                       f"ask for roles/resourcemanager.projectCreator on {parent}"))
+    checks.append(("audit sink permissions", AUDIT_SINK_PERMISSIONS,
+                   f"ask for roles/logging.configWriter on {parent} (bootstrap creates the "
+                   "audit trail's aggregated sink there)"))
+    if target.guardrails:
+        where = (f"on {parent}" if parent.startswith("organizations/")
+                 else f"on the organization that holds {parent}")
+        checks.append(("guardrail permissions", GUARDRAIL_PERMISSIONS,
+                       f"ask for roles/orgpolicy.policyAdmin {where} (Google grants it only on "
+                       "the organization), or set guardrails: false"))
+    return checks
+
+
+def _check_permissions(report: PreflightReport, label: str, client: Any, resource: str,
+                       wanted: Sequence[str], ask: str) -> None:
+    try:
+        missing = _test_permissions(client, resource, wanted)
+    except api_exceptions.GoogleAPICallError as exc:
+        if (auth := _auth_failure(exc)) is not None:
+            raise auth from exc
+        report.add(label, resource, FAIL, f"testIamPermissions failed: {_api_problem(exc)}")
+        return
+    if missing:
+        report.add(label, resource, FAIL, f"missing {', '.join(missing)}: {ask}")
+    else:
+        report.add(label, resource, PASS, f"holds {', '.join(wanted)}")
 
 
 def _visible_under(projects: Any, parent: str, limit: int = 5) -> list[str]:

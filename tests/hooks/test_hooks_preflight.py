@@ -23,6 +23,8 @@ from generator.cli import main
 REPO = Path(__file__).resolve().parents[2]
 FOLDER = "folders/284613952018"
 ALL_PROJECT_PERMS = set(pf.PROJECT_PERMISSIONS)
+# what bootstrap does on the parent: create projects, and the audit trail's aggregated sink
+PARENT_PERMS = {"resourcemanager.projects.create", "logging.sinks.create"}
 
 
 def adc_file(tmp_path: Path, server: ResourceManagerServer, register: bool = True) -> Path:
@@ -35,7 +37,7 @@ def adc_file(tmp_path: Path, server: ResourceManagerServer, register: bool = Tru
 def server() -> Iterator[ResourceManagerServer]:
     state = RMState()
     state.add_folder(FOLDER.split("/")[1], display="Northwind ML")
-    state.permissions[FOLDER] = {"resourcemanager.projects.create"}
+    state.permissions[FOLDER] = set(PARENT_PERMS)
     with ResourceManagerServer(state) as srv:
         yield srv
 
@@ -68,6 +70,7 @@ def test_all_pass_for_new_projects(clients: pf.Clients, server: ResourceManagerS
         ("billing account", "pass"),
         ("parent", "pass"),
         ("parent permissions", "pass"),
+        ("audit sink permissions", "pass"),
         ("cicd project (create)", "pass"),
         ("env project (create)", "pass"),
     ]
@@ -107,7 +110,7 @@ def test_organization_parent(clients: pf.Clients, server: ResourceManagerServer)
     org = "organizations/508194335741"
     server.state.organizations[org] = {"name": org, "displayName": "contoso.example",
                                        "state": "ACTIVE"}
-    server.state.permissions[org] = {"resourcemanager.projects.create"}
+    server.state.permissions[org] = set(PARENT_PERMS)
     report = pf.run_checks(target(NEW_CICD, parent=org), clients)
     assert report.ok, pf.render_table(report)
     server.state.permissions[org] = set()
@@ -116,6 +119,54 @@ def test_organization_parent(clients: pf.Clients, server: ResourceManagerServer)
     assert perm.status == "fail"
     assert perm.why.startswith("missing resourcemanager.projects.create: ask for "
                                "roles/resourcemanager.projectCreator")
+
+
+def test_audit_sink_needs_sink_creation_on_the_parent(
+    clients: pf.Clients, server: ResourceManagerServer
+) -> None:
+    server.state.permissions[FOLDER] = {"resourcemanager.projects.create"}
+    report = pf.run_checks(target(NEW_CICD, NEW_DEV), clients)
+    assert not report.ok
+    check = by_check(report)[("audit sink permissions", FOLDER)]
+    assert check.status == "fail"
+    assert check.why.startswith("missing logging.sinks.create: ask for "
+                                f"roles/logging.configWriter on {FOLDER}")
+
+
+def test_guardrails_need_policy_rights_on_the_parent(
+    clients: pf.Clients, server: ResourceManagerServer
+) -> None:
+    guarded = pf.PreflightTarget("dev", FOLDER, "01A2B3-C4D5E6-F7A8B9", (NEW_CICD, NEW_DEV),
+                                 guardrails=True)
+    server.state.permissions[FOLDER] = PARENT_PERMS | {"orgpolicy.policies.create"}
+    report = pf.run_checks(guarded, clients)
+    check = by_check(report)[("guardrail permissions", FOLDER)]
+    assert not report.ok and check.status == "fail"
+    assert check.why.startswith(
+        "missing orgpolicy.policies.update: ask for roles/orgpolicy.policyAdmin on the "
+        f"organization that holds {FOLDER}")
+    server.state.permissions[FOLDER] |= set(pf.GUARDRAIL_PERMISSIONS)
+    report = pf.run_checks(guarded, clients)
+    assert report.ok, pf.render_table(report)
+    assert by_check(report)[("guardrail permissions", FOLDER)].status == "pass"
+    # off (the default): not asked for
+    report = pf.run_checks(target(NEW_CICD, NEW_DEV), clients)
+    assert ("guardrail permissions", FOLDER) not in by_check(report)
+
+
+def test_guardrails_on_an_organization_parent_name_it(
+    clients: pf.Clients, server: ResourceManagerServer
+) -> None:
+    org = "organizations/508194335741"
+    server.state.organizations[org] = {"name": org, "displayName": "contoso.example",
+                                       "state": "ACTIVE"}
+    server.state.permissions[org] = set(PARENT_PERMS)
+    guarded = pf.PreflightTarget("prod", org, "01A2B3-C4D5E6-F7A8B9", (NEW_CICD,),
+                                 guardrails=True)
+    check = by_check(pf.run_checks(guarded, clients))[("guardrail permissions", org)]
+    assert check.status == "fail"
+    assert ("missing orgpolicy.policies.create, orgpolicy.policies.update: ask for "
+            f"roles/orgpolicy.policyAdmin on {org} ") in check.why
 
 
 def test_project_id_taken(clients: pf.Clients, server: ResourceManagerServer) -> None:
@@ -254,6 +305,9 @@ def test_targets_from_model_context() -> None:
     assert t.parent == "folders/284613952018"
     assert [(p.role, p.create) for p in t.projects] == [("cicd", True), ("env", True)]
     assert t.projects[1].project_id == ctx["environments"][1]["project_id"]
+    assert t.guardrails is False
+    ctx = model.build_context(model.validate_answers({**full, "guardrails": True}))
+    assert pf.target_from_context(ctx, "staging").guardrails is True
     minimal = yaml.safe_load((REPO / "examples" / "minimal.yml").read_text())
     ctx = model.build_context(model.validate_answers(minimal))
     t = pf.target_from_context(ctx, "prod")
