@@ -628,6 +628,24 @@ QUESTIONS: tuple[Question, ...] = (
         _installation_id,
     ),
     Question(
+        "template_updates",
+        "bool",
+        "Keep the repo current by itself: a scheduled Cloud Build (template-update) opens one "
+        "pull request per newer template release (false: update with mlopsgen update / fleet "
+        "update instead)",
+        True,
+        _bool,
+    ),
+    Question(
+        "template_update_schedule",
+        "str",
+        "When the template-update build looks for a newer release: a 5-field cron expression "
+        "in UTC (at most hourly), e.g. '0 6 * * 1' = 06:00 every Monday",
+        "0 6 * * 1",
+        _cron,
+        when="{{ template_updates }}",
+    ),
+    Question(
         "orchestrators",
         "yaml",
         "Automation beside Cloud Build: airflow (scheduled / data-triggered retraining DAGs), "

@@ -88,6 +88,12 @@ CI_SCRIPT_REQUIREMENTS: tuple[str, ...] = (
 # An Artifact Registry Python repository authenticates pip through this keyring plugin (with the
 # build's Application Default Credentials).
 ARTIFACT_REGISTRY_PIP_AUTH = "keyrings.google-artifactregistry-auth==1.1.2"
+# The scheduled template-update build (answer template_updates; generator/selfupdate.py): its
+# manual trigger, the account it runs as (reads the GitHub token, nothing of Terraform's), and
+# the account Cloud Scheduler runs the trigger as (may start builds, act as the build account).
+TEMPLATE_UPDATE_TRIGGER = "template-update"
+TEMPLATE_UPDATE_ACCOUNT = "ci-template-update"
+TEMPLATE_UPDATE_SCHEDULER_ACCOUNT = "ci-template-update-cron"
 
 def mlopsgen_install(source: str) -> dict[str, Any]:
     """Where the client repo's CI installs mlopsgen from (answer mlopsgen_source). The version is
@@ -336,6 +342,7 @@ def build_context(
             "cloud_builds_topic": CLOUD_BUILDS_TOPIC,
             "script_requirements": list(CI_SCRIPT_REQUIREMENTS),
             "mlopsgen": mlopsgen_install(str(a.get("mlopsgen_source") or "")),
+            "template_update": _template_update_context(a, cicd["id"], envs[0]["branch"]),
         },
         "state_kms_key_ring": f"{slug}-tfstate",
         "build_log_bucket": "cloud-build-logs",
@@ -452,6 +459,26 @@ def _bootstrap_tfvars(ctx: Mapping[str, Any]) -> dict[str, Any]:
             }
             for env in ctx["environments"]
         },
+    }
+
+
+def _template_update_context(a: Mapping[str, Any], cicd_project: str, base: str
+                             ) -> dict[str, Any]:
+    """The scheduled template-update build: on (the default) or off, when, as whom, into which
+    branch (the first environment's: promotions carry the update on)."""
+    def email(account: str) -> str:
+        return f"{account}@{cicd_project}.iam.gserviceaccount.com"
+
+    return {
+        "enabled": bool(a["template_updates"]),
+        "schedule": str(a["template_update_schedule"]),
+        "trigger": TEMPLATE_UPDATE_TRIGGER,
+        "config": "cloudbuild/template-update.yaml",
+        "base_branch": base,
+        "account": TEMPLATE_UPDATE_ACCOUNT,
+        "email": email(TEMPLATE_UPDATE_ACCOUNT),
+        "scheduler_account": TEMPLATE_UPDATE_SCHEDULER_ACCOUNT,
+        "scheduler_email": email(TEMPLATE_UPDATE_SCHEDULER_ACCOUNT),
     }
 
 

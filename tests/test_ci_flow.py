@@ -222,6 +222,8 @@ def the_token_readers_are_exactly_the_trusted_builds(site: Site, grants: Grants)
     assert readers == {grants.principal(t.service_account) for t in reading.values()}
     expected = {site.ctx["ci"]["commenter_email"],
                 *(e["service_account_emails"]["ci-apply"] for e in site.ctx["environments"])}
+    if site.ctx["ci"]["template_update"]["enabled"]:  # its config comes from the base branch
+        expected.add(site.ctx["ci"]["template_update"]["email"])
     assert readers == {grants.principal(e) for e in expected}
 
 

@@ -594,10 +594,11 @@ def test_connected_bootstrap_plans_the_ci_resources(render_repo: Any) -> None:
     added = bootstrap["to_add"]
     # plan, plan_comment, plan_for_apply, apply per environment; the first one's pipeline,
     # the others' publish; a rollback for each but the last
-    assert added["google_cloudbuild_trigger"] == 5 * len(envs) + (len(envs) - 1)
-    # the token's readers: the commenter and each apply account
+    assert added["google_cloudbuild_trigger"] == 5 * len(envs) + (len(envs) - 1) + 1
+    # the token's readers: the commenter, each apply account and the template-update build
     # (+ the Cloud Build agent on the token and on the webhook secret)
-    assert added["google_secret_manager_secret_iam_member"] == 1 + len(envs) + 2
+    assert added["google_secret_manager_secret_iam_member"] == 1 + len(envs) + 1 + 2
+    assert added["google_cloud_scheduler_job"] == 1
     assert added["google_pubsub_topic"] == 1
     assert added["google_cloudbuildv2_connection"] == 1
     assert added["google_cloudbuildv2_repository"] == 1
