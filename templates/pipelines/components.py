@@ -43,15 +43,18 @@ def prepare_training_data(
     snapshot_sql: str,
     training_sql: str,
     forecast_sql: str,
+    backtest_sql: str,
     training_data: dsl.Output[dsl.Dataset],
 ) -> NamedTuple(
     "PreparedData",
     [("train_table", str), ("train_bq_uri", str), ("forecast_bq_uri", str),
-     ("predictions_bq_uri", str), ("snapshot_table", str), ("snapshot_time", str)],
+     ("predictions_bq_uri", str), ("snapshot_table", str), ("snapshot_time", str),
+     ("backtest_bq_uri", str), ("runs_bq_uri", str)],
 ):
     """Extract + preprocess: snapshot the source table (the run's exact data, re-readable later),
-    then build the run's training table and batch-prediction input from that snapshot. All three
-    go to `runs_dataset` (the pipeline's own; the source's dataset stays read-only to it)."""
+    then build the run's training table and batch-prediction input from that snapshot (and,
+    with `backtest_sql`, the champion/challenger backtest input). All go to `runs_dataset` (the
+    pipeline's own; the source's dataset stays read-only to it)."""
     import datetime
     import re
 
@@ -75,15 +78,19 @@ def prepare_training_data(
         "snapshot": f"{src_project}.{runs_dataset}.{table}_snapshot_{run}",
         "train_table": f"{src_project}.{runs_dataset}.train_{run}",
         "forecast_table": f"{src_project}.{runs_dataset}.forecast_input_{run}",
+        "backtest_table": f"{src_project}.{runs_dataset}.backtest_input_{run}",
     }
     client = bigquery.Client(project=project, location=location)
     labels = {"pipeline-run": run.lower().replace("_", "-")[:63]}
-    for sql in (
+    queries = [
         snapshot_sql.format(snapshot=names["snapshot"], table=source_table, timestamp=stamp,
                             expiration_days=400),
         training_sql.format(source=names["snapshot"], **names),
         forecast_sql.format(source=names["snapshot"], **names),
-    ):
+    ]
+    if backtest_sql:
+        queries.append(backtest_sql.format(source=names["snapshot"], **names))
+    for sql in queries:
         client.query(sql, job_config=bigquery.QueryJobConfig(labels=labels)).result()
     rows = client.get_table(names["train_table"]).num_rows
     if not rows:
@@ -98,7 +105,7 @@ def prepare_training_data(
     outputs = namedtuple(
         "PreparedData",
         ["train_table", "train_bq_uri", "forecast_bq_uri", "predictions_bq_uri", "snapshot_table",
-         "snapshot_time"],
+         "snapshot_time", "backtest_bq_uri", "runs_bq_uri"],
     )
     return outputs(
         train_table=names["train_table"],
@@ -107,42 +114,9 @@ def prepare_training_data(
         predictions_bq_uri=f"bq://{src_project}.{predictions_dataset}",
         snapshot_table=names["snapshot"],
         snapshot_time=stamp,
+        backtest_bq_uri=f"bq://{names['backtest_table']}" if backtest_sql else "",
+        runs_bq_uri=f"bq://{src_project}.{runs_dataset}",
     )
-
-
-@dsl.component(base_image=BASE_IMAGE)
-def check_metrics(metrics_json: str, min_r_squared: float, metrics: dsl.Output[dsl.Metrics]) -> str:
-    """Evaluate: log the holdout metrics and decide 'pass' (register + use) or 'fail' (stop)."""
-    import json
-
-    values = json.loads(metrics_json)
-    if "r_squared" not in values:
-        raise ValueError(f"metrics lack r_squared: {sorted(values)}")
-    for key, value in sorted(values.items()):
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            metrics.log_metric(key, float(value))
-    metrics.log_metric("min_r_squared", float(min_r_squared))
-    return "pass" if float(values["r_squared"]) >= float(min_r_squared) else "fail"
-
-
-@dsl.component(base_image=BASE_IMAGE, packages_to_install=AIPLATFORM)
-def automl_model_metrics(model: dsl.Input[dsl.Artifact], location: str) -> str:
-    """The AutoML model's evaluation metrics, renamed to the custom trainer's keys (JSON)."""
-    import json
-
-    from google.cloud import aiplatform
-
-    names = {"rSquared": "r_squared", "rootMeanSquaredError": "rmse",
-             "meanAbsoluteError": "mae", "meanAbsolutePercentageError": "mape"}
-    resource = model.metadata.get("resourceName") or model.uri.split("/v1/")[-1]
-    evaluations = aiplatform.Model(resource, location=location).list_model_evaluations()
-    if not evaluations:
-        raise RuntimeError(f"model {resource} has no evaluation yet")
-    raw = dict(evaluations[0].to_dict().get("metrics", {}))
-    out = {names[k]: float(v) for k, v in raw.items() if k in names}
-    if "mape" in out:
-        out["mape"] = out["mape"] / 100.0  # Vertex reports a percentage
-    return json.dumps(out)
 
 
 @dsl.component(base_image=BASE_IMAGE, packages_to_install=AIPLATFORM)
@@ -175,9 +149,11 @@ def trainer_component(image: str) -> Any:
         project: str,
         train_table: str,
         params: str,
+        champion_model_uri: str,
         model: dsl.Output[dsl.Model],
         model_uri: dsl.OutputPath(str),
         metrics_json: dsl.OutputPath(str),
+        champion_metrics_json: dsl.OutputPath(str),
     ):
         return dsl.ContainerSpec(
             image=image,
@@ -186,7 +162,10 @@ def trainer_component(image: str) -> Any:
                 "--project", project, "--train-table", train_table, "--params", params,
                 "--model-dir", model.path, "--model-uri", model.uri,
                 "--model-uri-output", model_uri, "--metrics-output", metrics_json,
+                "--champion-model-uri", champion_model_uri,
+                "--champion-metrics-output", champion_metrics_json,
             ],
         )
 
     return train_forecaster
+

@@ -15,6 +15,9 @@ import yaml
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 
 FEATURES = ("workbench", "automl", "model_deployment", "model_monitoring", "feature_store", "cmek")
+# holdout metrics the trainers report; the gate compares one (lower is better but r_squared)
+GATE_METRICS = ("rmse", "mae", "mape", "r_squared")
+
 
 
 class ConfigError(ValueError):
@@ -29,6 +32,28 @@ class Features:
     model_monitoring: bool
     feature_store: bool
     cmek: bool
+
+
+@dataclass(frozen=True)
+class GateConfig:
+    """Champion/challenger gate (config `gate:`): the candidate replaces the champion when its
+    `metric` on the same holdout window is better by at least `min_improvement` (relative), and
+    every model, the first included, clears the absolute bar (`min_r_squared`, `max_mape`)."""
+    metric: str
+    min_improvement: float
+    min_r_squared: float
+    max_mape: float
+
+
+@dataclass(frozen=True)
+class MonitoringConfig:
+    """Model monitoring (config `monitoring:`, used with model_monitoring): request sampling,
+    how often the job analyses, per-feature drift/skew thresholds and extra alert channels."""
+    sampling_rate: float
+    interval_hours: int
+    drift_threshold: float
+    skew_threshold: float
+    notification_channels: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -59,6 +84,8 @@ class EnvConfig:
     scheduled_prefix: str
     # the key every Vertex AI resource of a run is encrypted with (cmek), else None
     vertex_ai_kms_key: str | None
+    gate: GateConfig
+    monitoring: MonitoringConfig
 
     def pipeline_root(self, commit: str) -> str:
         """Where one commit's runs keep their artifacts (under the retained runs prefix)."""
@@ -100,6 +127,49 @@ def _prefix(prefixes: Mapping[str, Any], key: str, where: str) -> str:
         raise ConfigError(f"{where}: {key!r} must be a relative prefix ending in '/', "
                           f"got {value!r}")
     return value
+
+
+def _number(data: Mapping[str, Any], key: str, where: str, low: float, high: float) -> float:
+    value = _get(data, key, where)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise ConfigError(f"{where}: {key!r} must be a number in [{low}, {high}], got {value!r}")
+    return float(value)
+
+
+def _gate(data: Mapping[str, Any], where: str) -> GateConfig:
+    gate = _section(data, "gate", where)
+    where = f"{where}: gate"
+    metric = _str(gate, "metric", where)
+    if metric not in GATE_METRICS:
+        raise ConfigError(f"{where}: metric must be one of {', '.join(GATE_METRICS)}, "
+                          f"got {metric!r}")
+    return GateConfig(
+        metric=metric,
+        min_improvement=_number(gate, "min_improvement", where, -1.0, 1.0),
+        min_r_squared=_number(gate, "min_r_squared", where, -1e9, 1.0),
+        max_mape=_number(gate, "max_mape", where, 0.0, 1e9),
+    )
+
+
+def _monitoring(data: Mapping[str, Any], where: str) -> MonitoringConfig:
+    mon = _section(data, "monitoring", where)
+    where = f"{where}: monitoring"
+    hours = _number(mon, "interval_hours", where, 1, 24 * 7)
+    if not hours.is_integer():
+        raise ConfigError(f"{where}: interval_hours must be a whole number of hours")
+    channels = _get(mon, "notification_channels", where, optional=True) or []
+    if not isinstance(channels, list) or not all(
+            isinstance(c, str) and c.startswith("projects/") and "/notificationChannels/" in c
+            for c in channels):
+        raise ConfigError(f"{where}: notification_channels must be a list of "
+                          "projects/<project>/notificationChannels/<id> names")
+    return MonitoringConfig(
+        sampling_rate=_number(mon, "sampling_rate", where, 0.0001, 1.0),
+        interval_hours=int(hours),
+        drift_threshold=_number(mon, "drift_threshold", where, 0.0, 1.0),
+        skew_threshold=_number(mon, "skew_threshold", where, 0.0, 1.0),
+        notification_channels=tuple(channels),
+    )
 
 
 def parse(data: Any, where: str = "config") -> EnvConfig:
@@ -144,6 +214,8 @@ def parse(data: Any, where: str = "config") -> EnvConfig:
         runs_prefix=_prefix(prefixes, "runs", f"{where}: pipeline_root_prefixes"),
         scheduled_prefix=_prefix(prefixes, "scheduled", f"{where}: pipeline_root_prefixes"),
         vertex_ai_kms_key=_str(data, "vertex_ai_kms_key", where, optional=True),
+        gate=_gate(data, where),
+        monitoring=_monitoring(data, where),
     )
     _check_consistency(cfg, where)
     return cfg

@@ -170,3 +170,59 @@ def snapshot_query() -> str:
         "OPTIONS (expiration_timestamp = TIMESTAMP_ADD(CURRENT_TIMESTAMP(), "
         "INTERVAL {expiration_days} DAY))"
     )
+
+
+def backtest_input_query(horizon: int, *, context_days: int) -> str:
+    """CREATE the champion/challenger backtest input (AutoML): the run's last `horizon` days of
+    each series with the target hidden (NULL), after `context_days` days of history, as the
+    forecast input would look on the day before that window. Fields: {source},
+    {backtest_table}. Both models forecast it; `backtest_metrics_query` scores them."""
+    check_horizon(horizon, lag_features=False)
+    if context_days < 1:
+        raise SqlError(f"context_days must be >= 1, got {context_days}")
+    return (
+        "CREATE OR REPLACE TABLE `{backtest_table}` AS\n"
+        "WITH history AS (\n"
+        f"  SELECT {_base_columns()} FROM `{{source}}` WHERE {TARGET_COLUMN} IS NOT NULL\n"
+        "),\n"
+        "last_seen AS (\n"
+        f"  SELECT {SERIES_COLUMN}, MAX({TIME_COLUMN}) AS last_date FROM history "
+        f"GROUP BY {SERIES_COLUMN}\n"
+        ")\n"
+        f"SELECT h.{TIME_COLUMN}, h.{SERIES_COLUMN},\n"
+        f"  IF(h.{TIME_COLUMN} > DATE_SUB(l.last_date, INTERVAL {horizon} DAY), "
+        f"CAST(NULL AS FLOAT64), h.{TARGET_COLUMN}) AS {TARGET_COLUMN},\n"
+        "  h.price, h.on_promotion, h.day_of_week\n"
+        f"FROM history AS h JOIN last_seen AS l USING ({SERIES_COLUMN})\n"
+        f"WHERE h.{TIME_COLUMN} > DATE_SUB(l.last_date, INTERVAL {horizon + context_days} DAY)"
+    )
+
+
+def backtest_metrics_query(horizon: int) -> str:
+    """Score one model's backtest forecast (a batch prediction output table) against the
+    actuals of the same window, with the trainer's metrics (pipelines/trainer/model.py
+    regression_metrics: mape over non-zero actuals). Fields: {predictions}, {actuals} (the
+    run's training table). One row: r_squared, rmse, mae, mape, test_rows."""
+    check_horizon(horizon, lag_features=False)
+    return (
+        "WITH window_end AS (\n"
+        f"  SELECT {SERIES_COLUMN}, MAX({TIME_COLUMN}) AS last_date FROM `{{actuals}}` "
+        f"GROUP BY {SERIES_COLUMN}\n"
+        "),\n"
+        "pairs AS (\n"
+        f"  SELECT a.{TARGET_COLUMN} AS actual, "
+        f"CAST(p.predicted_{TARGET_COLUMN}.value AS FLOAT64) AS predicted\n"
+        "  FROM `{predictions}` AS p\n"
+        f"  JOIN `{{actuals}}` AS a USING ({SERIES_COLUMN}, {TIME_COLUMN})\n"
+        f"  JOIN window_end AS w USING ({SERIES_COLUMN})\n"
+        f"  WHERE a.{TIME_COLUMN} > DATE_SUB(w.last_date, INTERVAL {horizon} DAY)\n"
+        ")\n"
+        "SELECT\n"
+        "  IFNULL(1 - SUM(POW(actual - predicted, 2)) / "
+        "NULLIF(SUM(POW(actual - mean_actual, 2)), 0), 0) AS r_squared,\n"
+        "  SQRT(AVG(POW(actual - predicted, 2))) AS rmse,\n"
+        "  AVG(ABS(actual - predicted)) AS mae,\n"
+        "  IFNULL(AVG(IF(actual != 0, ABS((actual - predicted) / actual), NULL)), 0) AS mape,\n"
+        "  COUNT(*) AS test_rows\n"
+        "FROM (SELECT *, AVG(actual) OVER () AS mean_actual FROM pairs)"
+    )

@@ -136,18 +136,29 @@ def fit(features: pd.DataFrame, params: TrainParams) -> GradientBoostingRegresso
     return model
 
 
+def score(model: Any, test: pd.DataFrame) -> dict[str, float]:
+    """Holdout metrics of any fitted model with `predict` (the candidate or the champion)."""
+    predicted = model.predict(test[list(CUSTOM_FEATURES)].to_numpy(dtype=float))
+    return regression_metrics(test[TARGET_COLUMN], predicted)
+
+
 def train_and_evaluate(
     sales: pd.DataFrame, params: TrainParams
 ) -> tuple[GradientBoostingRegressor, dict[str, float]]:
     """Fit on the history minus the holdout, score the holdout, refit on everything."""
     features = add_features(sales)
     train, test = split_by_time(features, params.holdout_days)
-    holdout_model = fit(train, params)
-    predicted = holdout_model.predict(test[list(CUSTOM_FEATURES)].to_numpy(dtype=float))
-    metrics = regression_metrics(test[TARGET_COLUMN], predicted)
+    metrics = score(fit(train, params), test)
     metrics["train_rows"] = float(len(train))
     metrics["test_rows"] = float(len(test))
     return fit(features, params), metrics
+
+
+def champion_metrics(champion: Any, sales: pd.DataFrame, params: TrainParams) -> dict[str, float]:
+    """The champion (the model serving now) scored on exactly the holdout rows and with the
+    metrics `train_and_evaluate` scores the new model on: what the gate compares."""
+    _, test = split_by_time(add_features(sales), params.holdout_days)
+    return {**score(champion, test), "test_rows": float(len(test))}
 
 
 def passes(metrics: Mapping[str, float], min_r_squared: float) -> bool:

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import re
 import tomllib
 from pathlib import Path
-
-import pytest
-from kfp import dsl
 
 from pipelines import components
 
@@ -28,27 +24,6 @@ def test_run_labels_are_valid_label_values():
 def test_run_labels_never_empty():
     labels = components.run_labels.python_func(commit="", environment="", run_name="***")
     assert set(labels.values()) == {"unknown", "inventory-forecast"}
-
-
-def _metrics() -> dsl.Metrics:
-    return dsl.Metrics(name="metrics", uri="/tmp/unused", metadata={})
-
-
-@pytest.mark.parametrize(("r2", "threshold", "decision"),
-                         [(0.8, 0.5, "pass"), (0.5, 0.5, "pass"), (0.49, 0.5, "fail")])
-def test_check_metrics_gate(r2, threshold, decision):
-    out = _metrics()
-    result = components.check_metrics.python_func(
-        metrics_json=json.dumps({"r_squared": r2, "rmse": 3, "flag": True, "note": "x"}),
-        min_r_squared=threshold, metrics=out)
-    assert result == decision
-    assert out.metadata == {"r_squared": r2, "rmse": 3.0, "min_r_squared": threshold}
-
-
-def test_check_metrics_needs_r_squared():
-    with pytest.raises(ValueError, match="r_squared"):
-        components.check_metrics.python_func(metrics_json="{}", min_r_squared=0.1,
-                                             metrics=_metrics())
 
 
 def _pins() -> dict[str, str]:

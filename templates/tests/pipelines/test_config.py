@@ -15,6 +15,7 @@ EXPECTED_KEYS = {
     "datasets", "service_accounts", "artifact_registry", "pubsub_topic",
     "tensorboard_display_name", "endpoint_display_name", "notification_email", "features",
     "pipeline_root_prefixes", "vertex_ai_kms_key", "workbench_instance", "data_scientists",
+    "gate", "monitoring", "quality", "retraining", "serving_slo",
 }
 
 
@@ -86,6 +87,15 @@ def test_pipeline_root_is_per_commit_under_the_retained_runs_prefix(first_config
         (lambda d: (d["features"].update(cmek=True),
                     d.update(vertex_ai_kms_key="projects/other/locations/x/keyRings/r/cryptoKeys/k")),
          "must be a key of"),
+        (lambda d: d.pop("gate"), "missing key 'gate'"),
+        (lambda d: d["gate"].update(metric="accuracy"), "metric must be one of"),
+        (lambda d: d["gate"].update(min_improvement="2%"), "'min_improvement' must be a number"),
+        (lambda d: d["gate"].update(max_mape=-1), "'max_mape' must be a number"),
+        (lambda d: d["monitoring"].update(sampling_rate=0), "'sampling_rate' must be a number"),
+        (lambda d: d["monitoring"].update(interval_hours=1.5), "whole number of hours"),
+        (lambda d: d["monitoring"].update(drift_threshold=True), "'drift_threshold' must be"),
+        (lambda d: d["monitoring"].update(notification_channels=["email-channel"]),
+         "notification_channels must be a list"),
     ],
 )
 def test_parse_names_the_bad_key(first_config, mutate, message):
@@ -93,6 +103,18 @@ def test_parse_names_the_bad_key(first_config, mutate, message):
     mutate(data)
     with pytest.raises(config.ConfigError, match=message.replace("(", r"\(").replace(".", r"\.")):
         config.parse(data, where="cfg.yaml")
+
+
+def test_gate_and_monitoring_sections_parse(first_config):
+    assert first_config.gate == config.GateConfig(metric="rmse", min_improvement=0.0,
+                                                  min_r_squared=0.5, max_mape=0.5)
+    mon = first_config.monitoring
+    assert 0 < mon.sampling_rate <= 1 and mon.interval_hours >= 1
+    assert mon.notification_channels == ()
+    data = copy.deepcopy(_raw(first_config))
+    data["monitoring"]["notification_channels"] = ["projects/p/notificationChannels/123"]
+    assert config.parse(data).monitoring.notification_channels == (
+        "projects/p/notificationChannels/123",)
 
 
 def test_unknown_environment_lists_the_known_ones(env_configs):

@@ -17,7 +17,9 @@ from pipelines.pipeline import build
 
 
 def _compile(cfg: config.EnvConfig, tmp_path: Path) -> dict[str, Any]:
-    out = tmp_path / f"{cfg.environment}-{cfg.features.automl}-{cfg.features.model_deployment}.yaml"
+    f = cfg.features
+    out = tmp_path / (f"{cfg.environment}-{f.automl}-{f.model_deployment}-{f.model_monitoring}"
+                      f"-{f.cmek}.yaml")
     compiler.Compiler().compile(build(cfg, image_tag="test-tag"), str(out))
     spec = yaml.safe_load(out.read_text(encoding="utf-8"))
     assert isinstance(spec, dict)
@@ -40,8 +42,10 @@ def _components(spec: dict[str, Any]) -> set[str]:
     return found
 
 
-def _variant(cfg: config.EnvConfig, automl: bool, deploy: bool) -> config.EnvConfig:
-    features = dataclasses.replace(cfg.features, automl=automl, model_deployment=deploy)
+def _variant(cfg: config.EnvConfig, automl: bool, deploy: bool,
+             monitoring: bool = False) -> config.EnvConfig:
+    features = dataclasses.replace(cfg.features, automl=automl, model_deployment=deploy,
+                                   model_monitoring=monitoring)
     return dataclasses.replace(cfg, features=features,
                                endpoint_display_name=cfg.endpoint_display_name or "test-endpoint")
 
@@ -77,17 +81,22 @@ KEYED = {
     "comp-train-forecaster": {"encryption_spec_key_name"},
     "comp-model-upload": {"encryption_spec_key_name"},
     "comp-model-batch-predict": {"encryption_spec_key_name"},
+    "comp-batch-predict-monitored": {"encryption_spec_key_name"},
+    "comp-automl-backtest": {"encryption_spec_key_name"},
+    "comp-configure-monitoring": {"encryption_spec_key_name"},
 }
 
 
 @pytest.mark.parametrize("automl", [True, False])
 @pytest.mark.parametrize("cmek", [True, False])
-def test_every_vertex_resource_uses_the_environment_key(first_config, tmp_path, automl, cmek):
+@pytest.mark.parametrize("deploy", [True, False])
+def test_every_vertex_resource_uses_the_environment_key(first_config, tmp_path, automl, cmek,
+                                                        deploy):
     """With cmek, the dataset, training job, model and batch prediction use the environment's key
     (constraints/gcp.restrictNonCmekServices refuses them otherwise); without, none is set."""
     key = (f"projects/{first_config.project_id}/locations/{first_config.region}/keyRings/"
            "ring/cryptoKeys/aiplatform")
-    cfg = _variant(first_config, automl, deploy=True)
+    cfg = _variant(first_config, automl, deploy=deploy, monitoring=True)
     cfg = dataclasses.replace(cfg, features=dataclasses.replace(cfg.features, cmek=cmek),
                               vertex_ai_kms_key=key if cmek else None)
     spec = _compile(cfg, tmp_path)
@@ -101,18 +110,57 @@ def test_every_vertex_resource_uses_the_environment_key(first_config, tmp_path, 
     assert p.encryption_spec_key_name == (key if cmek else None)
 
 
+def _tasks(spec: dict[str, Any], component: str) -> dict[str, Any]:
+    return dict(spec["components"][component]["dag"]["tasks"])
+
+
 @pytest.mark.parametrize("automl", [True, False])
 @pytest.mark.parametrize("deploy", [True, False])
-def test_spec_reflects_the_feature_toggles(first_config, tmp_path, automl, deploy):
-    spec = _compile(_variant(first_config, automl, deploy), tmp_path)
+@pytest.mark.parametrize("monitoring", [True, False])
+def test_spec_reflects_the_feature_toggles(first_config, tmp_path, automl, deploy, monitoring):
+    cfg = _variant(first_config, automl, deploy, monitoring)
+    spec = _compile(cfg, tmp_path)
     names = _components(spec)
     assert {"comp-exit-handler-1", "comp-vertex-pipelines-notification-email",
-            "comp-prepare-training-data", "comp-check-metrics", "comp-model-batch-predict",
-            "comp-run-labels"} <= names
+            "comp-prepare-training-data", "comp-champion-gate", "comp-find-registry-model",
+            "comp-set-aliases", "comp-run-labels"} <= names
     assert ("comp-automl-forecasting-training-job" in names) == automl
+    assert ("comp-automl-backtest" in names) == automl
     assert ("comp-train-forecaster" in names) == (not automl)
     assert ("comp-model-upload" in names) == (not automl)
     assert ("comp-model-deploy" in names) == deploy
+    assert ("comp-plan-retirement" in names) == deploy
+    assert ("comp-retire-previous" in names) == deploy
+    assert ("comp-promote-champion" in names) == (not deploy)
+    assert ("comp-configure-monitoring" in names) == (deploy and monitoring)
+    assert ("comp-batch-predict-monitored" in names) == (monitoring and not deploy)
+    assert ("comp-model-batch-predict" in names) == (deploy or not monitoring)
+
+
+@pytest.mark.parametrize("automl", [True, False])
+def test_every_run_uploads_a_version_of_the_environments_model(first_config, tmp_path, automl):
+    """Registry: the new model is a version of the one found by find-registry-model."""
+    spec = _compile(_variant(first_config, automl, deploy=True), tmp_path)
+    handler = _tasks(spec, "comp-exit-handler-1")
+    found = handler["find-registry-model"]["inputs"]["parameters"]["display_name"]
+    assert found["runtimeValue"]["constant"] == f"inventory-forecast-{first_config.environment}"
+    if automl:
+        train = handler["automl-forecasting-training-job"]["inputs"]["parameters"]
+        assert train["parent_model"]["taskOutputParameter"] == {
+            "outputParameterKey": "parent_model", "producerTask": "find-registry-model"}
+        assert train["is_default_version"]["runtimeValue"]["constant"] is False
+        assert train["model_labels"]["taskOutputParameter"]["producerTask"] == "run-labels"
+    else:
+        upload = handler["model-upload"]["inputs"]
+        assert upload["artifacts"]["parent_model"]["taskOutputArtifact"]["producerTask"] == \
+            "importer-2"
+        assert upload["parameters"]["labels"]["taskOutputParameter"]["producerTask"] == \
+            "run-labels"
+        trainer = handler["train-forecaster"]["inputs"]["parameters"]
+        assert trainer["champion_model_uri"]["taskOutputParameter"] == {
+            "outputParameterKey": "champion_artifact_uri", "producerTask": "find-registry-model"}
+    alias = handler["set-aliases"]["inputs"]["parameters"]["aliases"]
+    assert alias["runtimeValue"]["constant"] == ["candidate"]
 
 
 def test_spec_uses_only_the_environment_names(first_config, tmp_path):
@@ -130,14 +178,51 @@ def test_spec_uses_only_the_environment_names(first_config, tmp_path):
     assert exit_task["triggerPolicy"]["strategy"] == "ALL_UPSTREAM_TASKS_COMPLETED"
 
 
-def test_the_evaluation_gate_guards_registration(first_config, tmp_path):
-    spec = _compile(_variant(first_config, automl=False, deploy=True), tmp_path)
-    handler = spec["components"]["comp-exit-handler-1"]["dag"]["tasks"]
+@pytest.mark.parametrize("automl", [True, False])
+@pytest.mark.parametrize("monitoring", [True, False])
+def test_the_gate_stops_a_losing_challenger_before_deploy(first_config, tmp_path, automl,
+                                                          monitoring):
+    """Predict, deploy, retirement, champion alias and monitoring run only when the gate
+    passes; earlier models are undeployed only after the deploy, monitoring only after that."""
+    cfg = _variant(first_config, automl=automl, deploy=True, monitoring=monitoring)
+    spec = _compile(cfg, tmp_path)
+    handler = _tasks(spec, "comp-exit-handler-1")
     condition = handler["condition-2"]
-    assert "== 'pass'" in condition["triggerPolicy"]["condition"]
-    gated = set(spec["components"]["comp-condition-2"]["dag"]["tasks"])
-    assert {"model-upload", "model-batch-predict", "model-deploy"} <= gated
-    assert "model-upload" not in handler
+    assert condition["triggerPolicy"]["condition"] == (
+        "inputs.parameter_values['pipelinechannel--champion-gate-verdict'] == 'pass'")
+    gated = _tasks(spec, "comp-condition-2")
+    assert {"model-batch-predict", "model-deploy", "endpoint-state", "plan-retirement",
+            "retire-previous"} <= set(gated)
+    assert ("configure-monitoring" in gated) == monitoring
+    assert not {"model-deploy", "retire-previous", "configure-monitoring"} & set(handler)
+    assert "model-deploy" in gated["endpoint-state"]["dependentTasks"]
+    assert gated["retire-previous"]["inputs"]["parameters"]["plan_json"][
+        "taskOutputParameter"]["producerTask"] == "plan-retirement"
+    if monitoring:
+        job = gated["configure-monitoring"]
+        assert "retire-previous" in job["dependentTasks"]
+        params = job["inputs"]["parameters"]
+        assert params["sampling_rate"]["runtimeValue"]["constant"] == \
+            cfg.monitoring.sampling_rate
+        assert params["drift_threshold"]["runtimeValue"]["constant"] == \
+            cfg.monitoring.drift_threshold
+    gate = handler["champion-gate"]["inputs"]["parameters"]
+    assert gate["metric"]["runtimeValue"]["constant"] == cfg.gate.metric
+    assert gate["champion"]["taskOutputParameter"]["producerTask"] == "find-registry-model"
+    scores = "automl-backtest" if automl else "train-forecaster"
+    assert gate["champion_metrics_json"]["taskOutputParameter"]["producerTask"] == scores
+    defaults = spec["root"]["inputDefinitions"]["parameters"]
+    assert defaults["min_r_squared"]["defaultValue"] == cfg.gate.min_r_squared
+
+
+def test_batch_only_monitoring_monitors_the_batch_prediction(first_config, tmp_path):
+    cfg = _variant(first_config, automl=False, deploy=False, monitoring=True)
+    gated = _tasks(_compile(cfg, tmp_path), "comp-condition-2")
+    params = gated["batch-predict-monitored"]["inputs"]["parameters"]
+    assert params["skew_threshold"]["runtimeValue"]["constant"] == cfg.monitoring.skew_threshold
+    assert params["training_bq_uri"] == {
+        "componentInputParameter": "pipelinechannel--prepare-training-data-train_bq_uri"}
+    assert "batch-predict-monitored" in gated["promote-champion"]["dependentTasks"]
 
 
 def test_submit_plan_and_template_check(first_config, tmp_path):

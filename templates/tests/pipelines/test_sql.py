@@ -62,3 +62,21 @@ def test_table_id(text, expected):
 def test_table_id_rejects_empty():
     with pytest.raises(sql.SqlError):
         sql.table_id("---")
+
+
+def test_backtest_input_hides_the_last_horizon_after_its_context():
+    q = sql.backtest_input_query(7, context_days=28)
+    assert sql.fields(q) == {"backtest_table", "source"}
+    assert "INTERVAL 7 DAY), CAST(NULL AS FLOAT64), h.units_sold) AS units_sold" in q
+    assert "INTERVAL 35 DAY)" in q  # context + horizon
+    with pytest.raises(sql.SqlError, match="context_days"):
+        sql.backtest_input_query(7, context_days=0)
+
+
+def test_backtest_metrics_score_the_same_window_with_the_trainers_metrics():
+    q = sql.backtest_metrics_query(7)
+    assert sql.fields(q) == {"predictions", "actuals"}
+    for metric in ("r_squared", "rmse", "mae", "mape", "test_rows"):
+        assert f"AS {metric}" in q
+    assert "predicted_units_sold.value" in q and "INTERVAL 7 DAY)" in q
+    assert "IF(actual != 0" in q  # mape over non-zero actuals, as regression_metrics

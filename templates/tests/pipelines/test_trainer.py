@@ -98,3 +98,32 @@ def test_training_container_writes_what_the_pipeline_reads(tmp_path):
     loaded = joblib.load(tmp_path / "model" / "model.joblib")
     rows = model.add_features(sales)[list(CUSTOM_FEATURES)].to_numpy(dtype=float)
     assert loaded.predict(rows[:3]).shape == (3,)
+
+
+def test_the_champion_is_scored_on_the_new_models_holdout(tmp_path):
+    """A champion from an earlier run is loaded from its artifact directory and scored on the
+    same holdout rows with the same metrics as the new model (what the gate compares)."""
+    from pipelines.trainer import task
+
+    params = model.TrainParams.from_mapping({"n_estimators": 20})
+    old_sales = model.synthetic_sales(n_items=2, n_days=60, seed=3)
+    task.train_and_write(old_sales, params, model_dir=str(tmp_path / "champion"),
+                         model_uri="gs://b/old", model_uri_output=str(tmp_path / "u0"),
+                         metrics_output=str(tmp_path / "m0"))
+    sales = model.synthetic_sales(n_items=2, n_days=80, seed=4)
+    metrics = task.train_and_write(
+        sales, params, model_dir=str(tmp_path / "new"), model_uri="gs://b/new",
+        model_uri_output=str(tmp_path / "u1"), metrics_output=str(tmp_path / "m1"),
+        champion_uri=str(tmp_path / "champion"),
+        champion_metrics_output=str(tmp_path / "out" / "champion"))
+    champion = json.loads((tmp_path / "out" / "champion").read_text())
+    assert set(champion) == {"r_squared", "rmse", "mae", "mape", "test_rows"}
+    assert champion["test_rows"] == metrics["test_rows"]
+    assert champion != {k: metrics[k] for k in champion}
+    # no champion yet: an empty record, the gate then judges the new model alone
+    task.train_and_write(sales, params, model_dir=str(tmp_path / "n2"), model_uri="gs://b/n2",
+                         model_uri_output=str(tmp_path / "u2"), metrics_output=str(tmp_path / "m2"),
+                         champion_metrics_output=str(tmp_path / "none"))
+    assert json.loads((tmp_path / "none").read_text()) == {}
+    assert task.fuse_path("gs://bucket/runs/x") == "/gcs/bucket/runs/x"
+    assert task.fuse_path("/local/dir") == "/local/dir"

@@ -1,0 +1,155 @@
+"""The champion/challenger gate and the retirement plan: pure logic through `python_func`,
+then the lightweight components themselves under kfp.local (SubprocessRunner) on synthetic
+data: the trainer scores a new model and an earlier champion on the same holdout, the gate
+decides, the plan names what to undeploy."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kfp import dsl
+
+from pipelines import lifecycle
+from pipelines.trainer import model, task
+
+MODEL = "projects/p/locations/europe-west4/models/42"
+GATE = {"metric": "rmse", "min_improvement": 0.02, "min_r_squared": 0.5, "max_mape": 0.5}
+
+
+def _gate(candidate: dict[str, float], champion: dict[str, float] | None,
+          tmp_path: Path, **rule: Any) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
+    metrics = dsl.Metrics(name="metrics", uri=str(tmp_path / "m"), metadata={})
+    record = dsl.Artifact(name="gate", uri=str(tmp_path / "g"), metadata={})
+    record.path = str(tmp_path / "gate.json")  # type: ignore[misc]
+    verdict, reasons = lifecycle.champion_gate.python_func(
+        candidate_metrics_json=json.dumps(candidate),
+        champion_metrics_json=json.dumps(champion or {}),
+        champion=f"{MODEL}@1" if champion is not None else "",
+        metrics=metrics, gate=record, **{**GATE, **rule})
+    assert json.loads((tmp_path / "gate.json").read_text()) == record.metadata
+    return verdict, reasons, metrics.metadata, record.metadata
+
+
+GOOD = {"rmse": 2.0, "mae": 1.5, "mape": 0.2, "r_squared": 0.8}
+
+
+def test_first_model_passes_on_the_absolute_bar_alone(tmp_path: Path) -> None:
+    verdict, reasons, logged, record = _gate(GOOD, None, tmp_path)
+    assert (verdict, reasons) == ("pass", "first model: clears the absolute bar")
+    assert record["champion"] is None and record["champion_metrics"] == {}
+    assert logged["gate_passed"] == 1.0 and logged["candidate_rmse"] == 2.0
+    assert "gate_improvement" not in logged
+
+
+@pytest.mark.parametrize(("change", "why"), [({"r_squared": 0.4}, "r_squared 0.4 is below"),
+                                             ({"mape": 0.6}, "mape 0.6 is above")])
+def test_first_model_below_the_bar_fails(tmp_path: Path, change: dict[str, float],
+                                         why: str) -> None:
+    verdict, reasons, logged, _ = _gate({**GOOD, **change}, None, tmp_path)
+    assert verdict == "fail" and why in reasons and logged["gate_passed"] == 0.0
+
+
+def test_challenger_must_beat_the_champion_by_the_margin(tmp_path: Path) -> None:
+    champion = {**GOOD, "rmse": 2.1}
+    # 4.8 % better than the champion's rmse: passes a 2 % margin
+    verdict, reasons, logged, record = _gate(GOOD, champion, tmp_path)
+    assert verdict == "pass" and "beats champion" in reasons
+    assert record["improvement"] == pytest.approx(0.1 / 2.1)
+    assert logged["champion_rmse"] == 2.1 and logged["candidate_rmse"] == 2.0
+    # ... but not a 10 % margin
+    verdict, reasons, _, _ = _gate(GOOD, champion, tmp_path, min_improvement=0.1)
+    assert verdict == "fail" and "below the required 10.00%" in reasons
+    # a worse challenger loses, however good on its own
+    verdict, reasons, _, _ = _gate({**GOOD, "rmse": 2.5}, champion, tmp_path)
+    assert verdict == "fail" and "rmse 2.5 vs champion 2.1" in reasons
+
+
+def test_higher_is_better_for_r_squared(tmp_path: Path) -> None:
+    champion = {**GOOD, "r_squared": 0.7}
+    assert _gate(GOOD, champion, tmp_path, metric="r_squared")[0] == "pass"
+    assert _gate({**GOOD, "r_squared": 0.6}, champion, tmp_path, metric="r_squared")[0] == "fail"
+
+
+def test_a_champion_that_was_not_scored_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="not scored on the holdout"):
+        _gate(GOOD, {}, tmp_path)
+    with pytest.raises(ValueError, match="candidate metrics lack"):
+        _gate({"rmse": 1.0}, None, tmp_path)
+
+
+def _state(split: dict[str, int], *versions: tuple[str, str]) -> str:
+    return json.dumps({"name": "projects/p/locations/l/endpoints/7",
+                       "deployedModels": [{"id": i, "model": MODEL, "modelVersionId": v}
+                                          for i, v in versions],
+                       "trafficSplit": split})
+
+
+def test_retirement_undeploys_every_earlier_model_once_the_new_one_has_all_traffic() -> None:
+    plan = json.loads(lifecycle.plan_retirement.python_func(
+        state_json=_state({"d3": 100, "d1": 0, "d2": 0}, ("d1", "1"), ("d2", "2"), ("d3", "3")),
+        model=f"{MODEL}@3"))
+    assert plan == {"keep": "d3", "undeploy": ["d1", "d2"], "traffic": {"d3": 100}}
+    # nothing else deployed: nothing to undeploy
+    plan = json.loads(lifecycle.plan_retirement.python_func(
+        state_json=_state({"d3": 100}, ("d3", "3")), model=f"{MODEL}@3"))
+    assert plan["undeploy"] == []
+
+
+@pytest.mark.parametrize(("state", "why"), [
+    (_state({"d3": 50, "d1": 50}, ("d1", "1"), ("d3", "3")), "not all to the new"),
+    (_state({"d1": 100}, ("d1", "1")), "found 0"),
+    (_state({"d3": 100, "d4": 0}, ("d3", "3"), ("d4", "3")), "found 2"),
+])
+def test_retirement_refuses_an_unexpected_endpoint(state: str, why: str) -> None:
+    with pytest.raises(RuntimeError, match=why):
+        lifecycle.plan_retirement.python_func(state_json=state, model=f"{MODEL}@3")
+
+
+@pytest.fixture(scope="module")
+def local_runner(tmp_path_factory: pytest.TempPathFactory) -> None:
+    import kfp.local
+
+    root = tmp_path_factory.mktemp("kfp-local")
+    kfp.local.init(runner=kfp.local.SubprocessRunner(use_venv=False), pipeline_root=str(root))
+
+
+def _scores(tmp_path: Path, champion_seed: int, n_estimators: int) -> tuple[str, str]:
+    """The trainer's candidate and champion metrics on one holdout of synthetic sales."""
+    champion = tmp_path / f"champion-{champion_seed}-{n_estimators}"
+    task.train_and_write(
+        model.synthetic_sales(n_items=3, n_days=70, seed=champion_seed),
+        model.TrainParams(n_estimators=n_estimators, max_depth=2), model_dir=str(champion),
+        model_uri="gs://b/c", model_uri_output=str(tmp_path / "u0"),
+        metrics_output=str(tmp_path / "m0"))
+    task.train_and_write(
+        model.synthetic_sales(n_items=3, n_days=90, seed=7), model.TrainParams(n_estimators=40),
+        model_dir=str(tmp_path / "new"), model_uri="gs://b/n",
+        model_uri_output=str(tmp_path / "u1"), metrics_output=str(tmp_path / "new.json"),
+        champion_uri=str(champion), champion_metrics_output=str(tmp_path / "champion.json"))
+    return (tmp_path / "new.json").read_text(), (tmp_path / "champion.json").read_text()
+
+
+def test_gate_component_runs_locally_on_synthetic_scores(local_runner: None,
+                                                         tmp_path: Path) -> None:
+    candidate, champion = _scores(tmp_path, champion_seed=1, n_estimators=1)
+    # a one-tree champion loses to the new model on the same holdout
+    run = lifecycle.champion_gate(candidate_metrics_json=candidate,
+                                  champion_metrics_json=champion, champion=f"{MODEL}@1", **GATE)
+    assert run.outputs["verdict"] == "pass", run.outputs["reasons"]
+    record = json.loads(Path(run.outputs["gate"].path).read_text())
+    assert record["candidate_metrics"]["test_rows"] == record["champion_metrics"]["test_rows"]
+    assert run.outputs["metrics"].metadata["gate_passed"] == 1.0
+    # the same champion against a demand for a 1000 % improvement: rejected, and says why
+    run = lifecycle.champion_gate(candidate_metrics_json=candidate,
+                                  champion_metrics_json=champion, champion=f"{MODEL}@1",
+                                  **{**GATE, "min_improvement": 1.0})
+    assert run.outputs["verdict"] == "fail" and "below the required" in run.outputs["reasons"]
+
+
+def test_retirement_plan_component_runs_locally(local_runner: None) -> None:
+    run = lifecycle.plan_retirement(
+        state_json=_state({"d2": 100, "d1": 0}, ("d1", "1"), ("d2", "2")), model=f"{MODEL}@2")
+    assert json.loads(run.output) == {"keep": "d2", "undeploy": ["d1"], "traffic": {"d2": 100}}
