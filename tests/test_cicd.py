@@ -593,7 +593,7 @@ def test_connected_bootstrap_plans_the_ci_resources(render_repo: Any) -> None:
     envs = answers["environments"]
     added = bootstrap["to_add"]
     # plan, plan_comment, plan_for_apply, apply per environment; the first one's pipeline,
-    # the others' publish; a rollback for each but the last
+    # the others' publish; a rollback for each but the last; the scheduled template update
     assert added["google_cloudbuild_trigger"] == 5 * len(envs) + (len(envs) - 1) + 1
     # the token's readers: the commenter, each apply account and the template-update build
     # (+ the Cloud Build agent on the token and on the webhook secret)
