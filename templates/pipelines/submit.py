@@ -7,6 +7,9 @@ The run executes as the pipeline service account, keeps artifacts under
 gs://<pipeline_root bucket>/runs/<commit>, carries commit/environment labels, is encrypted with
 the environment's Cloud KMS key when `cmek` is on (config `vertex_ai_kms_key`) and is recorded
 in the environment's Vertex AI Experiment. `--dry-run` prints the plan and makes no cloud call.
+With `--wait --gate-output build/metrics.json`, the champion/challenger gate's record (both
+models' holdout metrics and the verdict, pipelines/lifecycle.py champion_gate) is merged into
+that file under `gate`: the promotion step reads it (scripts/promote.py).
 """
 
 from __future__ import annotations
@@ -91,6 +94,35 @@ def check_template(spec: Any, environment: str) -> None:
         )
 
 
+GATE_TASK = "champion-gate"
+
+
+def gate_record(task_details: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The gate's record from a finished run's task details (PipelineTaskDetail as dicts):
+    the metadata of the champion-gate task's `gate` artifact; None if the gate did not run."""
+    for task in task_details:
+        if task.get("task_name") != GATE_TASK:
+            continue
+        artifacts = (task.get("outputs") or {}).get("gate", {}).get("artifacts") or []
+        if artifacts and artifacts[0].get("metadata"):
+            return dict(artifacts[0]["metadata"])
+    return None
+
+
+def merge_gate_record(path: Path, record: dict[str, Any] | None) -> dict[str, Any]:
+    """Write `record` under `gate` into the JSON file at `path` (kept or created); a run whose
+    gate never decided is recorded as verdict 'none'."""
+    data: dict[str, Any] = {}
+    if path.is_file():
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+        data = loaded if isinstance(loaded, dict) else {}
+    data["gate"] = record or {"verdict": "none",
+                              "reason": f"the run finished without a {GATE_TASK} record"}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")
+    return dict(data["gate"])
+
+
 def upload(p: SubmitPlan) -> tuple[str, str]:
     """Upload the template to the KFP repo with its tags; returns (package, version)."""
     from kfp.registry import RegistryClient
@@ -103,8 +135,9 @@ def upload(p: SubmitPlan) -> tuple[str, str]:
     return str(package), str(version)
 
 
-def execute(p: SubmitPlan, *, wait: bool) -> str:
-    """Upload the template, create the PipelineJob; returns the job's resource name."""
+def execute(p: SubmitPlan, *, wait: bool, gate_output: Path | None = None) -> str:
+    """Upload the template, create the PipelineJob; returns the job's resource name. Waiting,
+    with `gate_output`, records the gate's verdict there."""
     from google.cloud import aiplatform
 
     package, version = upload(p)
@@ -126,6 +159,10 @@ def execute(p: SubmitPlan, *, wait: bool) -> str:
     job.submit(service_account=p.service_account, experiment=p.experiment)
     if wait:
         job.wait()
+        if gate_output is not None:
+            details = [type(t).to_dict(t) for t in job.task_details]
+            gate = merge_gate_record(gate_output, gate_record(details))
+            print(f"champion/challenger gate: {gate.get('verdict')}: {gate.get('reason')}")
     return str(job.resource_name)
 
 
@@ -150,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="override a pipeline parameter (JSON value or string)")
     parser.add_argument("--wait", action="store_true", help="block until the run finishes")
+    parser.add_argument("--gate-output", type=Path,
+                        help="with --wait: merge the gate's record into this JSON file")
     parser.add_argument("--dry-run", action="store_true", help="print the plan; no cloud calls")
     parser.add_argument("--upload-only", action="store_true",
                         help="publish the template to the KFP repo; start no run")
@@ -177,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         package, version = upload(p)
         print(f"uploaded {p.registry_host}/{package}/{version} tags={','.join(p.template_tags)}")
         return 0
-    print(f"submitted {execute(p, wait=args.wait)}")
+    print(f"submitted {execute(p, wait=args.wait, gate_output=args.gate_output)}")
     return 0
 
 

@@ -6,8 +6,10 @@
         [--build-url URL] [--dry-run]
 
 Idempotent: an open pull request from the same branch into the same base is updated, not
-duplicated; nothing is opened when the target already has every change. The body carries the
-candidate commit, the metrics summary and links; the approvers in CODEOWNERS review it, and
+duplicated; nothing is opened when the target already has every change. A candidate that lost
+the champion/challenger gate (metrics.json `gate.verdict` = fail, written by pipelines/submit.py)
+opens no pull request: the build log says why and the champion keeps serving. The body carries
+the candidate commit, the gate's comparison with the champion, the metrics summary and links; the approvers in CODEOWNERS review it, and
 merging it promotes (the next environment's apply waits for its Cloud Build approval).
 """
 
@@ -19,6 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import approval_record
 from ghapi import GitHub, GitHubError, log
 
 MARKER = "<!-- mlopsgen:promotion env={env} -->"
@@ -36,13 +39,52 @@ def load_metrics(path: Path | None) -> dict[str, Any]:
     return {str(k): v for k, v in data.items() if isinstance(v, int | float | str | bool)}
 
 
+def load_gate(path: Path | None) -> dict[str, Any] | None:
+    """The champion/challenger gate's record in metrics.json (`gate`), if the run wrote one."""
+    if path is None or not path.is_file():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    gate = data.get("gate") if isinstance(data, dict) else None
+    return dict(gate) if isinstance(gate, dict) else None
+
+
+def rejected(gate: dict[str, Any] | None) -> str | None:
+    """Why the candidate may not be promoted (it lost the gate), or None."""
+    if gate and gate.get("verdict") == "fail":
+        return str(gate.get("reason") or "the champion/challenger gate failed")
+    return None
+
+
+def gate_lines(gate: dict[str, Any]) -> list[str]:
+    """Markdown: the verdict, its reason, and both models' holdout metrics side by side."""
+    candidate = gate.get("candidate_metrics") or {}
+    champion = gate.get("champion_metrics") or {}
+    lines = ["### Champion/challenger gate", "",
+             f"Verdict: **{_cell(gate.get('verdict', 'none'))}**: {_cell(gate.get('reason', ''))}",
+             ""]
+    if gate.get("champion"):
+        lines += [f"Compared with champion `{_cell(gate['champion'])}` on the same holdout "
+                  f"window, deciding on `{_cell(gate.get('metric', ''))}` (at least "
+                  f"{_cell(gate.get('min_improvement', 0))} better, relative).", ""]
+    else:
+        lines += ["No champion yet: the candidate was judged on the absolute bar alone.", ""]
+    keys = sorted(set(candidate) | set(champion))
+    if keys:
+        lines += ["| metric | candidate | champion |", "| --- | --- | --- |"]
+        lines += [f"| {_cell(k)} | {_cell(candidate.get(k, '-'))} | "
+                  f"{_cell(champion.get(k, '-'))} |" for k in keys]
+        lines.append("")
+    return lines
+
+
 def _cell(value: Any) -> str:
     text = f"{value:.4g}" if isinstance(value, float) else str(value)
     return text.replace("|", "\\|").replace("\n", " ")
 
 
 def pull_body(*, env: str, next_env: str, commit: str, metrics: dict[str, Any],
-              artifacts: str | None, build_url: str | None, commits: list[str]) -> str:
+              artifacts: str | None, build_url: str | None, commits: list[str],
+              gate: dict[str, Any] | None = None) -> str:
     """Markdown body of the promotion pull request (pure)."""
     lines = [
         MARKER.format(env=env),
@@ -56,6 +98,8 @@ def pull_body(*, env: str, next_env: str, commit: str, metrics: dict[str, Any],
         "opens a pull request that reverts its infrastructure change.",
         "",
     ]
+    if gate:
+        lines += gate_lines(gate)
     if metrics:
         lines += ["### Metrics", "", "| metric | value |", "| --- | --- |"]
         lines += [f"| {_cell(k)} | {_cell(v)} |" for k, v in sorted(metrics.items())]
@@ -73,8 +117,15 @@ def pull_body(*, env: str, next_env: str, commit: str, metrics: dict[str, Any],
 
 
 def promote(gh: GitHub, *, env: str, next_env: str, source: str, target: str, commit: str,
-            metrics: dict[str, Any], artifacts: str | None, build_url: str | None) -> str:
-    """Create or update the pull request; return what happened ('created', 'updated', 'none')."""
+            metrics: dict[str, Any], artifacts: str | None, build_url: str | None,
+            gate: dict[str, Any] | None = None) -> str:
+    """Create or update the pull request; return what happened ('created', 'updated', 'none',
+    'rejected': the candidate lost the champion/challenger gate)."""
+    why = rejected(gate)
+    if why:
+        log(f"candidate {commit[:12]} lost the champion/challenger gate in {env}: {why}. The "
+            "champion keeps serving; no promotion pull request")
+        return "rejected"
     compare = gh.get(f"compare/{target}...{source}") or {}
     if int(compare.get("ahead_by", 0)) == 0 or not compare.get("files", [True]):
         log(f"{target} already has every change of {source}: nothing to promote")
@@ -84,7 +135,7 @@ def promote(gh: GitHub, *, env: str, next_env: str, source: str, target: str, co
         for c in compare.get("commits", [])
     ]
     body = pull_body(env=env, next_env=next_env, commit=commit, metrics=metrics,
-                     artifacts=artifacts, build_url=build_url, commits=commits)
+                     artifacts=artifacts, build_url=build_url, commits=commits, gate=gate)
     title = f"Promote {env} → {next_env} ({commit[:12]})"
     existing = gh.open_pull(source, target)
     if existing:
@@ -118,7 +169,11 @@ def main(argv: list[str] | None = None) -> int:
         result = promote(gh, env=args.env, next_env=args.next_env, source=args.source_branch,
                          target=args.target_branch, commit=args.commit,
                          metrics=load_metrics(args.metrics), artifacts=args.artifacts,
-                         build_url=args.build_url)
+                         build_url=args.build_url, gate=load_gate(args.metrics))
+        # who approved the promotion that brought this commit here (the audit trail)
+        approval_record.record_arrival(gh, env=args.env, commit=args.commit,
+                                       branch=args.source_branch, metrics_path=args.metrics,
+                                       build_url=args.build_url)
     except (GitHubError, ValueError) as err:
         log(f"error: {err}")
         return 1

@@ -262,3 +262,26 @@ def test_submit_upload_only_dry_run_publishes_the_env_latest_tag(first_config, t
     assert printed["upload_only"] is True
     assert f"{first_config.environment}-latest" in printed["template_tags"]
 
+
+
+def test_the_gate_record_reaches_metrics_json(tmp_path):
+    """submit --wait --gate-output: the champion-gate task's record, read from the run's task
+    details (PipelineTaskDetail as a dict), merged into the build's metrics.json."""
+    from google.cloud import aiplatform_v1
+
+    record = {"verdict": "fail", "reason": "rmse 2.3 vs champion 2.1",
+              "candidate_metrics": {"rmse": 2.3}, "champion_metrics": {"rmse": 2.1}}
+    task = aiplatform_v1.PipelineTaskDetail(task_name="champion-gate", outputs={
+        "gate": aiplatform_v1.PipelineTaskDetail.ArtifactList(
+            artifacts=[aiplatform_v1.Artifact(metadata=record)])})
+    other = aiplatform_v1.PipelineTaskDetail(task_name="run-labels")
+    details = [type(t).to_dict(t) for t in (other, task)]
+    assert submit.gate_record(details) == record
+    assert submit.gate_record(details[:1]) is None
+    out = tmp_path / "build" / "metrics.json"
+    out.parent.mkdir()
+    out.write_text(json.dumps({"metrics": {"rmse": 2.3}, "commit": "abc"}))
+    submit.merge_gate_record(out, record)
+    assert json.loads(out.read_text()) == {"metrics": {"rmse": 2.3}, "commit": "abc",
+                                           "gate": record}
+    assert submit.merge_gate_record(tmp_path / "new.json", None)["verdict"] == "none"

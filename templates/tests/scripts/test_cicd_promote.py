@@ -74,3 +74,35 @@ def test_missing_token_is_an_actionable_error(api: FakeApi, monkeypatch: pytest.
     assert promote.main(ARGS) == 1
     assert "GITHUB_TOKEN is not set" in capsys.readouterr().err
     assert api.calls == []
+
+
+GATE = {"verdict": "pass", "reason": "rmse 1.9 beats champion 2.1 (9.52%)", "metric": "rmse",
+        "min_improvement": 0.02, "champion": "projects/p/locations/l/models/42@3",
+        "candidate_metrics": {"rmse": 1.9, "r_squared": 0.81},
+        "champion_metrics": {"rmse": 2.1, "r_squared": 0.78}}
+
+
+def test_body_shows_the_candidate_beside_the_champion(api: FakeApi, tmp_path: Path) -> None:
+    api.compare["staging...dev"] = COMPARE
+    record = tmp_path / "metrics.json"
+    record.write_text(json.dumps({"metrics": {"mae": 2.5}, "gate": GATE}))
+    assert promote.main([*ARGS, "--metrics", str(record)]) == 0
+    body = api.pulls[0]["body"]
+    assert "### Champion/challenger gate" in body and "Verdict: **pass**" in body
+    assert "| rmse | 1.9 | 2.1 |" in body and "| r_squared | 0.81 | 0.78 |" in body
+    assert "champion `projects/p/locations/l/models/42@3`" in body
+    first = promote.gate_lines({**GATE, "champion": None, "champion_metrics": {}})
+    assert "No champion yet" in "\n".join(first) and "| rmse | 1.9 | - |" in first
+
+
+def test_a_losing_challenger_opens_no_pull_request(api: FakeApi, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    api.compare["staging...dev"] = COMPARE
+    record = tmp_path / "metrics.json"
+    lost = {**GATE, "verdict": "fail", "reason": "rmse 2.3 vs champion 2.1: improvement -9.52%"}
+    record.write_text(json.dumps({"metrics": {}, "gate": lost}))
+    assert promote.main([*ARGS, "--metrics", str(record)]) == 0
+    out = capsys.readouterr()
+    assert out.out.strip() == "rejected"
+    assert "lost the champion/challenger gate in dev: rmse 2.3 vs champion 2.1" in out.err
+    assert api.pulls == [] and api.calls == []
