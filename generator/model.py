@@ -223,6 +223,8 @@ def _env_context(
             # the pipeline's own: its run tables (snapshots, training and forecast inputs)
             "runs": f"{underscored}_{env}_runs",
         },
+        # the Dataplex quality scan of the training data the pipeline runs before it trains
+        "quality_scan": f"{env}-training-data-quality",
         "service_accounts": accounts,
         "service_account_emails": emails,
         "artifact_registry": {

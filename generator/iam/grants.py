@@ -35,6 +35,7 @@ IAM_TYPES: dict[str, tuple[str, tuple[str, ...]]] = {
     "google_pubsub_topic": ("topic", ("project", "topic")),
     "google_pubsub_subscription": ("subscription", ("project", "subscription")),
     "google_workbench_instance": ("instance", ("project", "location", "name")),
+    "google_dataplex_datascan": ("datascan", ("project", "location", "data_scan_id")),
 }
 CUSTOM_ROLE_TYPES = {
     "google_project_iam_custom_role": "projects/{project}/roles/{role_id}",

@@ -40,7 +40,11 @@ AGENT_EMAILS: dict[str, str] = {
     "cloudbuild.googleapis.com": "service-{n}@gcp-sa-cloudbuild.iam.gserviceaccount.com",
     "secretmanager.googleapis.com": "service-{n}@gcp-sa-secretmanager.iam.gserviceaccount.com",
     "notebooks.googleapis.com": "service-{n}@gcp-sa-notebooks.iam.gserviceaccount.com",
+    # the Monitoring notification agent (publishes the alerts of pubsub notification channels)
+    "monitoring.googleapis.com":
+        "service-{n}@gcp-sa-monitoring-notification.iam.gserviceaccount.com",
     "composer.googleapis.com": "service-{n}@cloudcomposer-accounts.iam.gserviceaccount.com",
+    "dataplex.googleapis.com": "service-{n}@gcp-sa-dataplex.iam.gserviceaccount.com",
 }
 _AGENT_RES = {
     service: re.compile("^" + re.escape(form).replace(re.escape("{n}"), "([0-9]+)") + "$")

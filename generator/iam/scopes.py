@@ -19,7 +19,7 @@ from generator.iam.identities import SA_DOMAIN
 
 KINDS = ("project", "folder", "organization", "billing_account", "bucket", "objects", "dataset",
          "table", "secret", "repository", "service_account", "key_ring", "key", "topic",
-         "subscription", "instance")
+         "subscription", "instance", "datascan")
 
 # resource.type of IAM conditions (https://cloud.google.com/iam/docs/conditions-resource-attributes)
 CONDITION_TYPES = {
@@ -38,6 +38,7 @@ CONDITION_TYPES = {
     "topic": "pubsub.googleapis.com/Topic",
     "subscription": "pubsub.googleapis.com/Subscription",
     "instance": "notebooks.googleapis.com/Instance",
+    "datascan": "dataplex.googleapis.com/DataScan",
 }
 
 
@@ -109,8 +110,8 @@ def _dataset(*parts: str) -> str:
 
 
 def _table(*parts: str) -> str:
-    if len(parts) == 1:
-        return parts[0]
+    if len(parts) == 1:  # a full name, also as a Dataplex/Data Catalog resource (//bigquery...)
+        return parts[0].removeprefix("//bigquery.googleapis.com/")
     return f"{_dataset(parts[0], parts[1])}/tables/{parts[2]}"
 
 
@@ -161,6 +162,7 @@ _BUILDERS: dict[str, Any] = {
     "topic": _below("topics"),
     "subscription": _below("subscriptions"),
     "instance": _below("instances"),
+    "datascan": _below("dataScans"),
 }
 
 
@@ -180,7 +182,8 @@ def kind_of(canonical: str) -> str:
     return {"datasets": "dataset", "tables": "table", "secrets": "secret",
             "repositories": "repository", "serviceAccounts": "service_account",
             "keyRings": "key_ring", "cryptoKeys": "key", "topics": "topic",
-            "subscriptions": "subscription", "instances": "instance"}.get(last, "project")
+            "subscriptions": "subscription", "instances": "instance",
+            "dataScans": "datascan"}.get(last, "project")
 
 
 def condition_name(canonical: str) -> str:

@@ -17,6 +17,10 @@ locals {
       "bigquery.googleapis.com",
       "bigquerystorage.googleapis.com",
       "cloudresourcemanager.googleapis.com",
+      # lineage of BigQuery jobs and Vertex AI pipeline runs, recorded once the API is on;
+      # Dataplex runs the training data's quality scan (docs/governance.md in a client repo)
+      "datalineage.googleapis.com",
+      "dataplex.googleapis.com",
       "iam.googleapis.com",
       "logging.googleapis.com",
       "monitoring.googleapis.com",
