@@ -250,7 +250,8 @@ def plan_retirement(state_json: str, model: str) -> str:
 def retire_previous(project: str, location: str, endpoint: str, plan_json: str,
                     model: str) -> str:
     """Undeploy the earlier models `plan_retirement` named (re-checking the traffic split
-    first), then make `model` the champion: the `champion` and `default` aliases move to it."""
+    first), then make `model` the champion: the `champion` and `default` aliases move to it,
+    and the version that had `champion` gets `previous-champion` (what rollback restores)."""
     import json
 
     from google.cloud import aiplatform
@@ -267,8 +268,14 @@ def retire_previous(project: str, location: str, endpoint: str, plan_json: str,
             ep.undeploy(deployed_model_id=deployed_id)
     name, _, version = model.partition("@")
     registry = aiplatform.models.ModelRegistry(name, project=project, location=location)
+    # the version that served until now stays findable: rollback restores it
+    earlier = [v.version_id for v in registry.list_versions()
+               if "champion" in v.version_aliases and v.version_id != version]
+    if earlier:
+        registry.add_version_aliases(new_aliases=["previous-champion"], version=earlier[0])
     registry.add_version_aliases(new_aliases=["champion", "default"], version=version)
-    return json.dumps({"champion": model, "undeployed": plan["undeploy"]})
+    return json.dumps({"champion": model, "previous": earlier[0] if earlier else None,
+                       "undeployed": plan["undeploy"]})
 
 
 @dsl.component(base_image=BASE_IMAGE, packages_to_install=AIPLATFORM)
@@ -279,6 +286,10 @@ def promote_champion(project: str, location: str, model: str) -> str:
 
     name, _, version = model.partition("@")
     registry = aiplatform.models.ModelRegistry(name, project=project, location=location)
+    earlier = [v.version_id for v in registry.list_versions()
+               if "champion" in v.version_aliases and v.version_id != version]
+    if earlier:  # rollback restores it
+        registry.add_version_aliases(new_aliases=["previous-champion"], version=earlier[0])
     registry.add_version_aliases(new_aliases=["champion", "default"], version=version)
     return model
 

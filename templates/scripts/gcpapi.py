@@ -109,6 +109,21 @@ class Gcp:
                f"{query}")
         self.call("POST", url, raw=data, content_type=content_type)
 
+    # --- BigQuery ------------------------------------------------------------------------------
+
+    def delete_table(self, project: str, dataset: str, table: str) -> bool:
+        """Delete a table; False if it was already gone. BIGQUERY_API_URL overrides the host."""
+        base = os.environ.get("BIGQUERY_API_URL", "https://bigquery.googleapis.com")
+        url = (f"{base}/bigquery/v2/projects/{urllib.parse.quote(project, safe='')}/datasets/"
+               f"{urllib.parse.quote(dataset, safe='')}/tables/{urllib.parse.quote(table, safe='')}")
+        try:
+            self.call("DELETE", url)
+            return True
+        except GcpError as err:
+            if err.status != 404:
+                raise
+            return False
+
     # --- Vertex AI ---------------------------------------------------------------------------
 
     def vertex(self, method: str, path: str, body: Any = None, **query: str) -> Any:

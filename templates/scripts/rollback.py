@@ -8,8 +8,13 @@ For the candidate commit and every commit of the closed pull request, in the env
 config/<env>.yaml:
 1. deletes the run-scoped artifacts, gs://<pipeline_root bucket>/runs/<commit>/;
 2. cancels and deletes the Vertex AI pipeline jobs labelled commit=<commit>;
-3. undeploys the model versions labelled commit=<commit> from their endpoints and deletes them
+3. removes what else the candidate created (scripts/candidate_cleanup.py): its monitoring
+   jobs; if it is the champion, the previous champion gets the `champion` alias back and is
+   deployed again with all traffic;
+4. undeploys the model versions labelled commit=<commit> from their endpoints and deletes them
    (the default alias moves to the newest remaining version first);
+5. deletes its batch predictions' BigQuery output tables and the jobs, its AutoML training
+   pipelines and its Vertex AI datasets (all labelled commit=<commit>);
 then opens a pull request on the source branch that reverts its infrastructure change (files
 under --paths back to the target branch's content).
 
@@ -20,6 +25,7 @@ Exit 0 when done, 3 when a pipeline job is still cancelling (run again), 1 on er
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -27,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import candidate_cleanup
 import envconfig
 from gcpapi import Gcp, GcpError
 from ghapi import GitHub, GitHubError, log
@@ -45,6 +52,8 @@ class Report:
     jobs_pending: list[str] = field(default_factory=list)
     undeployed: list[str] = field(default_factory=list)
     versions_deleted: list[str] = field(default_factory=list)
+    # monitoring jobs, restored champion, prediction tables, batch jobs, training, datasets
+    cleaned: candidate_cleanup.Cleaned = field(default_factory=candidate_cleanup.Cleaned)
     revert: str = "none"
 
 
@@ -239,7 +248,9 @@ def rollback(gh: GitHub, gcp: Gcp, cfg: dict[str, Any], *, env: str, commit: str
     for sha in commits:
         delete_artifacts(gcp, bucket, envconfig.run_prefix(cfg, sha), report)
         delete_pipeline_jobs(gcp, parent, sha, report, wait_seconds)
+        candidate_cleanup.before_versions(gcp, cfg, sha, report.cleaned)
         delete_model_versions(gcp, parent, sha, report)
+        candidate_cleanup.after_versions(gcp, cfg, sha, report.cleaned)
     report.revert = open_revert(gh, env=env, commit=commit, pr=pr, source=source, target=target,
                                 paths=paths)
     return report
@@ -273,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     except (envconfig.ConfigError, GitHubError, GcpError, ValueError, RuntimeError) as err:
         log(f"error: {err}")
         return 1
-    print(json.dumps(report.__dict__, indent=2))
+    print(json.dumps(dataclasses.asdict(report), indent=2))
     return 3 if report.jobs_pending else 0
 
 

@@ -215,6 +215,10 @@ class FakeApi:
         return item.get("labels", {}).get(m.group(1)) == m.group(2)
 
     def vertex(self, method: str, path: str, q: dict[str, str], body: Any) -> tuple[int, Any]:
+        if method == "GET" and path.endswith(("/modelDeploymentMonitoringJobs",
+                                              "/batchPredictionJobs", "/trainingPipelines",
+                                              "/datasets")):
+            return 200, {}  # none here (test_cicd_candidate_cleanup.py serves some)
         if path.endswith("/pipelineJobs"):
             return 200, {"pipelineJobs": [j for j in self.jobs.values()
                                           if self._label_match(j, q.get("filter", ""))]}
