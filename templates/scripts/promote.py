@@ -170,10 +170,10 @@ def main(argv: list[str] | None = None) -> int:
                          target=args.target_branch, commit=args.commit,
                          metrics=load_metrics(args.metrics), artifacts=args.artifacts,
                          build_url=args.build_url, gate=load_gate(args.metrics))
-        # who approved the promotion that brought this commit here (the audit trail)
-        approval_record.record_arrival(gh, env=args.env, commit=args.commit,
-                                       branch=args.source_branch, metrics_path=args.metrics,
-                                       build_url=args.build_url)
+        if result != "rejected":  # who approved the promotion that brought it here (audit)
+            approval_record.record_arrival(gh, env=args.env, commit=args.commit,
+                                           branch=args.source_branch,
+                                           metrics_path=args.metrics, build_url=args.build_url)
     except (GitHubError, ValueError) as err:
         log(f"error: {err}")
         return 1

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import approval_record
 import candidate_cleanup
 import envconfig
 from gcpapi import Gcp, GcpError
@@ -55,6 +56,7 @@ class Report:
     # monitoring jobs, restored champion, prediction tables, batch jobs, training, datasets
     cleaned: candidate_cleanup.Cleaned = field(default_factory=candidate_cleanup.Cleaned)
     revert: str = "none"
+    record: str = ""  # the approval record (scripts/approval_record.py)
 
 
 # --- pure helpers -------------------------------------------------------------------------------
@@ -245,6 +247,8 @@ def rollback(gh: GitHub, gcp: Gcp, cfg: dict[str, Any], *, env: str, commit: str
     commits = [commit] + [c for c in (pull_commits(gh, pr) if pr else []) if c != commit]
     parent = f"projects/{cfg['project_id']}/locations/{cfg['region']}"
     bucket = cfg["buckets"]["pipeline_root"]
+    # who closed it and on what evidence, recorded before the evidence goes
+    report.record = approval_record.record_rejection(gh, gcp, cfg, env=env, commit=commit, pr=pr)
     for sha in commits:
         delete_artifacts(gcp, bucket, envconfig.run_prefix(cfg, sha), report)
         delete_pipeline_jobs(gcp, parent, sha, report, wait_seconds)

@@ -1,6 +1,7 @@
 """An in-memory fake of the REST endpoints the CI scripts call, served by http.server on
-127.0.0.1: GitHub (pulls, comments, compare, git data), Cloud Storage (list, delete, upload) and
-Vertex AI (pipeline jobs, models, endpoints). Every request is recorded."""
+127.0.0.1: GitHub (pulls, reviews, issue events, comments, compare, git data), Cloud Storage
+(list, delete, upload, ifGenerationMatch=0) and Vertex AI (pipeline jobs, models and their
+version labels, endpoints). Every request is recorded."""
 
 from __future__ import annotations
 
@@ -39,6 +40,8 @@ class FakeApi:
     commits: dict[str, dict[str, Any]] = field(default_factory=dict)  # sha -> {tree, ...}
     trees: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # sha -> entries
     pull_commits: dict[int, list[str]] = field(default_factory=dict)
+    reviews: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # pull -> reviews
+    events: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # issue -> events
     # Cloud Storage: bucket -> {name: bytes}
     objects: dict[str, dict[str, bytes]] = field(default_factory=dict)
     # Vertex AI
@@ -146,6 +149,12 @@ class FakeApi:
             shas = self.pull_commits.get(int(m.group(1)), [])
             page, size = int(q.get("page", 1)), int(q.get("per_page", 30))
             return 200, [{"sha": s} for s in shas[(page - 1) * size: page * size]]
+        m = re.fullmatch(r"(pulls/(\d+)/reviews|issues/(\d+)/events)", path)
+        if m and method == "GET":
+            items = (self.reviews.get(int(m.group(2)), []) if m.group(2)
+                     else self.events.get(int(m.group(3)), []))
+            page, size = int(q.get("page", 1)), int(q.get("per_page", 30))
+            return 200, items[(page - 1) * size: page * size]
         m = re.fullmatch(r"issues/(\d+)/comments", path)
         if m:
             thread = self.comments.setdefault(int(m.group(1)), [])
@@ -191,6 +200,8 @@ class FakeApi:
     def storage(self, method: str, path: str, q: dict[str, str], body: Any) -> tuple[int, Any]:
         if path.startswith("/upload/"):
             bucket = path.split("/")[5]
+            if q.get("ifGenerationMatch") == "0" and q["name"] in self.objects.get(bucket, {}):
+                return 412, {"error": {"code": 412, "message": "conditionNotMet"}}
             self.objects.setdefault(bucket, {})[q["name"]] = body
             return 200, {"name": q["name"]}
         parts = path.split("/", 6)  # '', storage, v1, b, bucket, o, name
@@ -274,6 +285,14 @@ class FakeApi:
             if path not in self.endpoints:
                 raise NotFound
             return 200, self.endpoints[path]
+        if "/models/" in path and "@" in path and method == "PATCH":
+            model, version = path.split("@")
+            match = [v for v in self.models.get(model, []) if v["versionId"] == version]
+            if not match:
+                raise NotFound
+            assert q.get("updateMask") == "labels", q
+            match[0]["labels"] = dict(body["labels"])
+            return 200, {"name": path, **match[0]}
         if "/models/" in path and method == "DELETE":
             if path not in self.models:
                 raise NotFound
