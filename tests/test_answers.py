@@ -65,6 +65,8 @@ INVALID: list[tuple[str, dict[str, Any]]] = [
     ("retrain_schedule", {"orchestrators": ["airflow"], "retrain_schedule": "* * * * *"}),
     ("retrain_schedule", {"orchestrators": ["airflow"], "retrain_schedule": "0 3 31 2 *"}),
     ("retrain_schedule", {"orchestrators": ["airflow"], "retrain_schedule": "0 3 * * 1; rm"}),
+    ("template_update_schedule", {"template_update_schedule": "0 6 * *"}),
+    ("template_update_schedule", {"template_update_schedule": "* * * * *"}),
     ("composer", {"orchestrators": ["jenkins"], "composer": True}),
 ]
 
