@@ -311,13 +311,22 @@ def configure_monitoring(
     notification_channels: list,
     labels: dict,
     encryption_spec_key_name: str,
+    schema: dsl.Output[dsl.Artifact],
 ) -> str:
     """Create, or update, the endpoint's model deployment monitoring job: feature drift of the
     sampled requests and skew against the champion's training table, per feature thresholds,
     alerts by email, to `notification_channels` and to Cloud Logging (enable_logging: the
-    platform's log-based alert policy fires on them). Returns the job's resource name."""
+    platform's log-based alert policy fires on them). The analysis instance schema (the
+    features, in the order the model takes them) is written to `schema` (GCS, under the run's
+    pipeline root): custom models need it. Returns the job's resource name."""
     from google.cloud import aiplatform
     from google.cloud.aiplatform import model_monitoring
+
+    with open(schema.path, "w", encoding="utf-8") as handle:
+        handle.write("type: object\nproperties:\n")
+        handle.writelines(f"  {f}:\n    type: number\n" for f in features)
+        handle.write("required:\n")
+        handle.writelines(f"- {f}\n" for f in features)
 
     objective = model_monitoring.ObjectiveConfig(
         skew_detection_config=model_monitoring.SkewDetectionConfig(
@@ -342,6 +351,7 @@ def configure_monitoring(
             display_name=display_name, endpoint=endpoint, objective_configs=objective,
             logging_sampling_strategy=sampling, schedule_config=schedule, alert_config=alerts,
             enable_monitoring_pipeline_logs=True, labels=dict(labels),
+            analysis_instance_schema_uri=schema.uri,
             encryption_spec_key_name=encryption_spec_key_name or None,
             project=project, location=location)
     return str(job.resource_name)
@@ -354,7 +364,6 @@ def batch_predict_monitored(
     display_name: str,
     model: dsl.Input[dsl.Artifact],
     source_bq_uri: str,
-    destination_bq_uri: str,
     training_bq_uri: str,
     target_field: str,
     features: list,
@@ -365,12 +374,15 @@ def batch_predict_monitored(
     service_account: str,
     labels: dict,
     encryption_spec_key_name: str,
+    analysis: dsl.Output[dsl.Artifact],
 ) -> str:
-    """Batch prediction with Vertex AI's batch prediction monitoring (v1beta1
-    model_monitoring_config; batch-only clients): the job compares the batch's feature
-    distributions with the training table and alerts by email and in Cloud Logging when a
-    feature's skew exceeds the threshold. Drift between batches is not part of it. Waits for
-    the job; returns its resource name."""
+    """Batch-only clients: a batch prediction of the run's forecast input with Vertex AI's batch
+    prediction monitoring (v1beta1 model_monitoring_config): the job compares the batch's
+    feature distributions with the training table and alerts by email and in Cloud Logging
+    when a feature's skew exceeds the threshold. Vertex AI analyses JSONL output only, so this
+    job writes JSONL under the run's pipeline root (`analysis`); the forecasts themselves go to
+    BigQuery by the batch-predict step. Drift between batches is not part of it. Waits for the
+    job; returns its resource name."""
     import time
 
     from google.cloud import aiplatform_v1beta1 as v1beta1
@@ -390,8 +402,8 @@ def batch_predict_monitored(
             instances_format="bigquery",
             bigquery_source=v1beta1.BigQuerySource(input_uri=source_bq_uri)),
         output_config=v1beta1.BatchPredictionJob.OutputConfig(
-            predictions_format="bigquery",
-            bigquery_destination=v1beta1.BigQueryDestination(output_uri=destination_bq_uri)),
+            predictions_format="jsonl",
+            gcs_destination=v1beta1.GcsDestination(output_uri_prefix=analysis.uri)),
         instance_config=v1beta1.BatchPredictionJob.InstanceConfig(
             instance_type="array", included_fields=list(included_fields))
         if included_fields else None,

@@ -245,26 +245,15 @@ def _train_custom(run: _Run, trainer: Any, train_params: Any) -> tuple[Any, tupl
 
 
 def _batch_predict(run: _Run, model: Any) -> Any:
-    """This run's forecasts; batch-only clients with model_monitoring get a monitored job."""
+    """This run's forecasts into the predictions dataset; batch-only clients with
+    model_monitoring also get a monitored batch prediction (skew against the training table)."""
     cfg, out = run.cfg, run.prepared
     custom = not cfg.features.automl
     display_name = f"{model_name(cfg)}-batch"
-    if cfg.features.model_monitoring and not cfg.features.model_deployment:
-        return lifecycle.batch_predict_monitored(
-            project=run.project, location=run.location, display_name=display_name,
-            model=model, source_bq_uri=out["forecast_bq_uri"],
-            destination_bq_uri=out["predictions_bq_uri"], training_bq_uri=out["train_bq_uri"],
-            target_field=sql.TARGET_COLUMN, features=_monitored_features(cfg),
-            included_fields=list(sql.CUSTOM_FEATURES) if custom else [],
-            machine_type=SERVING_MACHINE if custom else "",
-            skew_threshold=cfg.monitoring.skew_threshold, emails=[cfg.notification_email],
-            service_account=cfg.pipeline_service_account, labels=run.labels,
-            encryption_spec_key_name=run.kms_key,
-        ).set_display_name("batch-predict-monitored")
     predict_args: dict[str, Any] = {}
     if custom:
         predict_args = {"instance_type": "array", "included_fields": list(sql.CUSTOM_FEATURES)}
-    return ModelBatchPredictOp(
+    forecasts = ModelBatchPredictOp(
         project=run.project, location=run.location,
         job_display_name=display_name,
         model=model,
@@ -276,6 +265,18 @@ def _batch_predict(run: _Run, model: Any) -> Any:
         encryption_spec_key_name=run.kms_key,
         **predict_args,
     ).set_display_name("batch-predict")
+    if not cfg.features.model_monitoring or cfg.features.model_deployment:
+        return forecasts
+    return lifecycle.batch_predict_monitored(
+        project=run.project, location=run.location, display_name=f"{display_name}-monitored",
+        model=model, source_bq_uri=out["forecast_bq_uri"], training_bq_uri=out["train_bq_uri"],
+        target_field=sql.TARGET_COLUMN, features=_monitored_features(cfg),
+        included_fields=list(sql.CUSTOM_FEATURES) if custom else [],
+        machine_type=SERVING_MACHINE if custom else "",
+        skew_threshold=cfg.monitoring.skew_threshold, emails=[cfg.notification_email],
+        service_account=cfg.pipeline_service_account, labels=run.labels,
+        encryption_spec_key_name=run.kms_key,
+    ).set_display_name("batch-predict-monitored").after(forecasts)
 
 
 def _monitored_features(cfg: EnvConfig) -> list[str]:

@@ -114,8 +114,9 @@ class Gcp:
     def delete_table(self, project: str, dataset: str, table: str) -> bool:
         """Delete a table; False if it was already gone. BIGQUERY_API_URL overrides the host."""
         base = os.environ.get("BIGQUERY_API_URL", "https://bigquery.googleapis.com")
-        url = (f"{base}/bigquery/v2/projects/{urllib.parse.quote(project, safe='')}/datasets/"
-               f"{urllib.parse.quote(dataset, safe='')}/tables/{urllib.parse.quote(table, safe='')}")
+        quote = urllib.parse.quote
+        url = (f"{base}/bigquery/v2/projects/{quote(project, safe='')}/datasets/"
+               f"{quote(dataset, safe='')}/tables/{quote(table, safe='')}")
         try:
             self.call("DELETE", url)
             return True

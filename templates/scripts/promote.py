@@ -9,8 +9,9 @@ Idempotent: an open pull request from the same branch into the same base is upda
 duplicated; nothing is opened when the target already has every change. A candidate that lost
 the champion/challenger gate (metrics.json `gate.verdict` = fail, written by pipelines/submit.py)
 opens no pull request: the build log says why and the champion keeps serving. The body carries
-the candidate commit, the gate's comparison with the champion, the metrics summary and links; the approvers in CODEOWNERS review it, and
-merging it promotes (the next environment's apply waits for its Cloud Build approval).
+the candidate commit, the gate's comparison with the champion, the metrics summary and links;
+the approvers in CODEOWNERS review it, and merging it promotes (the next environment's apply
+waits for its Cloud Build approval).
 """
 
 from __future__ import annotations
