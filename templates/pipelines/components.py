@@ -9,6 +9,9 @@ from typing import Any, NamedTuple
 
 from kfp import dsl
 
+from pipelines import quality
+from pipelines.quality import evaluate
+
 BASE_IMAGE = "python:3.11-slim"
 BIGQUERY = ["google-cloud-bigquery==3.27.0"]
 AIPLATFORM = ["google-cloud-aiplatform==1.165.1"]
@@ -168,4 +171,64 @@ def trainer_component(image: str) -> Any:
         )
 
     return train_forecaster
+
+
+@dsl.component(base_image=BASE_IMAGE, packages_to_install=AIPLATFORM,
+               additional_funcs=[quality.describe_rule, quality.evaluate])
+def data_quality_gate(scan: str, expected_rules: str, timeout_seconds: int,
+                      poll_seconds: float, result: dsl.Output[dsl.Metrics]) -> str:
+    """The data quality gate: run the training data's Dataplex scan (dataScans.run), wait for
+    its job and fail, naming every failed rule, unless pipelines/quality.py `evaluate` passes it.
+    Returns the job's name. DATAPLEX_API_URL points it at another endpoint (tests)."""
+    import json
+    import os
+    import time
+    import urllib.error
+    import urllib.request
+
+    base = os.environ.get("DATAPLEX_API_URL", "https://dataplex.googleapis.com").rstrip("/")
+    token = os.environ.get("GOOGLE_OAUTH_ACCESS_TOKEN")
+    if not token:
+        import google.auth
+        import google.auth.transport.requests
+
+        credentials, _ = google.auth.default(
+            scopes=["https://www.googleapis.com/auth/cloud-platform"])
+        credentials.refresh(google.auth.transport.requests.Request())
+        token = credentials.token
+
+    def call(method: str, path: str, body: Any = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(f"{base}/v1/{path}", data=data, method=method, headers={
+            "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return json.loads(response.read().decode() or "{}")
+        except urllib.error.HTTPError as err:
+            raise RuntimeError(f"Dataplex {method} {path} failed with HTTP {err.code}: "
+                               f"{err.read().decode(errors='replace')[:500]}") from err
+
+    job = call("POST", f"{scan}:run", {})["job"]
+    print(f"data quality scan {scan}: job {job['name']} started")
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        job = call("GET", f"{job['name']}?view=FULL")
+        if job.get("state") in ("SUCCEEDED", "FAILED", "CANCELLED"):
+            break
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"data quality job {job['name']} still {job.get('state')} after "
+                               f"{timeout_seconds} s")
+        time.sleep(poll_seconds)
+    outcome = job.get("dataQualityResult") or {}
+    for key, value in (("score", outcome.get("score")), ("rows", outcome.get("rowCount"))):
+        if value is not None:
+            result.log_metric(key, float(value))
+    reasons = evaluate(job, json.loads(expected_rules))
+    result.log_metric("failed_checks", float(len(reasons)))
+    if reasons:
+        raise RuntimeError(f"data quality gate failed: scan {scan}, job {job['name']}:\n - "
+                           + "\n - ".join(reasons))
+    print(f"data quality gate passed: {len(outcome.get('rules') or [])} rules, "
+          f"score {outcome.get('score')}")
+    return str(job["name"])
 

@@ -12,12 +12,13 @@ from typing import Any
 
 import yaml
 
+from pipelines import quality as quality_mod
+
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 
 FEATURES = ("workbench", "automl", "model_deployment", "model_monitoring", "feature_store", "cmek")
 # holdout metrics the trainers report; the gate compares one (lower is better but r_squared)
 GATE_METRICS = ("rmse", "mae", "mape", "r_squared")
-
 
 
 class ConfigError(ValueError):
@@ -86,6 +87,8 @@ class EnvConfig:
     vertex_ai_kms_key: str | None
     gate: GateConfig
     monitoring: MonitoringConfig
+    # the data quality gate of the training data (config `quality:`, pipelines/quality.py)
+    quality: quality_mod.QualityConfig
 
     def pipeline_root(self, commit: str) -> str:
         """Where one commit's runs keep their artifacts (under the retained runs prefix)."""
@@ -172,6 +175,13 @@ def _monitoring(data: Mapping[str, Any], where: str) -> MonitoringConfig:
     )
 
 
+def _quality(data: Mapping[str, Any], where: str) -> quality_mod.QualityConfig:
+    try:
+        return quality_mod.parse(_section(data, "quality", where), f"{where}: quality")
+    except quality_mod.QualityError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
 def parse(data: Any, where: str = "config") -> EnvConfig:
     """An EnvConfig from the parsed YAML of one config file; ConfigError names the bad key."""
     if not isinstance(data, Mapping):
@@ -216,6 +226,7 @@ def parse(data: Any, where: str = "config") -> EnvConfig:
         vertex_ai_kms_key=_str(data, "vertex_ai_kms_key", where, optional=True),
         gate=_gate(data, where),
         monitoring=_monitoring(data, where),
+        quality=_quality(data, where),
     )
     _check_consistency(cfg, where)
     return cfg

@@ -36,7 +36,7 @@ from google_cloud_pipeline_components.v1.vertex_notification_email import (
 )
 from kfp import dsl
 
-from pipelines import components, lifecycle, sql, tracking
+from pipelines import components, lifecycle, quality, sql, tracking
 from pipelines.config import EnvConfig
 from pipelines.trainer.model import TrainParams
 
@@ -88,6 +88,11 @@ def build(cfg: EnvConfig, *, image_tag: str = "latest") -> Callable[..., Any]:
                 commit=commit, environment=environment, run_name=dsl.PIPELINE_JOB_NAME_PLACEHOLDER
             ).set_display_name("run-labels")
             labels.set_caching_options(False)
+            # the data quality gate (pipelines/quality.py): a failed rule stops the run here
+            data_quality = components.data_quality_gate(
+                **quality.gate_inputs(cfg.project_id, cfg.region, cfg.quality)
+            ).set_display_name("data-quality-gate")
+            data_quality.set_caching_options(False)
             prepared = components.prepare_training_data(
                 project=project,
                 location=location,
@@ -105,6 +110,7 @@ def build(cfg: EnvConfig, *, image_tag: str = "latest") -> Callable[..., Any]:
                 backtest_sql=backtest_sql,
             ).set_display_name("extract-and-preprocess")
             prepared.set_caching_options(False)
+            prepared.after(data_quality)
             registry = lifecycle.find_registry_model(
                 project=project, location=location, display_name=model_name(cfg),
             ).set_display_name("find-registry-model")

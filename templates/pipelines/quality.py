@@ -196,7 +196,8 @@ def evaluate(job: dict, expected: list) -> list:
     a result that is not `passed`."""
     state = job.get("state")
     if state != "SUCCEEDED":
-        return [f"scan job {job.get('name', '?')} ended {state}: {job.get('message') or 'no message'}"]
+        why = job.get("message") or "no message"
+        return [f"scan job {job.get('name', '?')} ended {state}: {why}"]
     result = job.get("dataQualityResult") or {}
     got = {(r.get("rule") or {}).get("name"): r for r in result.get("rules") or []}
     wanted = {r["name"]: r for r in expected}
