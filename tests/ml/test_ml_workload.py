@@ -77,6 +77,7 @@ CONFIG_KEYS = {
     "buckets", "datasets", "service_accounts", "artifact_registry", "pubsub_topic",
     "tensorboard_display_name", "endpoint_display_name", "notification_email", "features",
     "pipeline_root_prefixes", "vertex_ai_kms_key", "workbench_instance", "data_scientists",
+    "gate", "monitoring", "quality", "retraining", "serving_slo",
 }
 
 
@@ -96,6 +97,8 @@ VARIANTS: dict[str, Callable[[], dict[str, Any]]] = {
     "deploy-only": lambda: _with_features(  # two environments sharing one project
         "minimal", ["model_deployment", "workbench"], region="asia-southeast1",
         environments=["dev", "prod"]),
+    # model_monitoring without an endpoint deployment: the batch predictions are monitored
+    "monitoring-batch": lambda: _with_features("minimal", ["model_monitoring"]),
 }
 
 
@@ -209,25 +212,85 @@ def test_config_files_carry_the_render_context(variant: Any) -> None:
             ctx["data_scientists"] if ctx["features"]["workbench"] else [])
 
 
+def _dag(spec: Mapping[str, Any], component: str) -> dict[str, Any]:
+    return dict(spec["components"][component]["dag"]["tasks"])
+
+
 def test_compiled_spec_follows_the_feature_toggles(variant: Any) -> None:
     _, _, ctx, repo = variant
     spec = _compile(repo)
     tasks = _task_components(spec)
-    automl, deploy = ctx["features"]["automl"], ctx["features"]["model_deployment"]
+    features = ctx["features"]
+    automl, deploy = features["automl"], features["model_deployment"]
+    monitoring = features["model_monitoring"]
     assert {"comp-exit-handler-1", "comp-vertex-pipelines-notification-email",
-            "comp-prepare-training-data", "comp-check-metrics", "comp-model-batch-predict",
-            "comp-condition-2"} <= tasks
+            "comp-prepare-training-data", "comp-find-registry-model", "comp-set-aliases",
+            "comp-champion-gate", "comp-model-batch-predict", "comp-condition-2"} <= tasks
     assert ("comp-automl-forecasting-training-job" in tasks) is automl
     assert ("comp-time-series-dataset-create" in tasks) is automl
+    assert ("comp-automl-backtest" in tasks) is automl
     assert ("comp-train-forecaster" in tasks) is not automl
     assert ("comp-model-upload" in tasks) is not automl
     assert ("comp-model-deploy" in tasks) is deploy
     assert ("comp-find-endpoint" in tasks) is deploy
+    assert ("comp-retire-previous" in tasks) is deploy
+    assert ("comp-promote-champion" in tasks) is not deploy
+    assert ("comp-configure-monitoring" in tasks) is (monitoring and deploy)
+    assert ("comp-batch-predict-monitored" in tasks) is (monitoring and not deploy)
     # the exit handler notifies the owners whatever the run's outcome
     notify = spec["root"]["dag"]["tasks"]["vertex-pipelines-notification-email"]
     assert notify["triggerPolicy"]["strategy"] == "ALL_UPSTREAM_TASKS_COMPLETED"
     recipients = notify["inputs"]["parameters"]["recipients"]["runtimeValue"]["constant"]
     assert recipients == [ctx["notification_email"]]
+
+
+def test_registry_gate_retirement_and_monitoring_in_the_spec(variant: Any) -> None:
+    """Issue 14 as compiled: the run uploads a version of the environment's model
+    (parent_model from find-registry-model), the gate decides before anything predicts or
+    deploys, earlier models are undeployed only after the new one is deployed, and monitoring
+    is configured only with model_monitoring, after that."""
+    _, _, ctx, repo = variant
+    spec = _compile(repo)
+    features = ctx["features"]
+    handler = _dag(spec, "comp-exit-handler-1")
+    first = ctx["environments"][0]["name"]
+    found = handler["find-registry-model"]["inputs"]["parameters"]["display_name"]
+    assert found["runtimeValue"]["constant"] == f"inventory-forecast-{first}"
+    if features["automl"]:
+        train = handler["automl-forecasting-training-job"]["inputs"]["parameters"]
+        assert train["parent_model"]["taskOutputParameter"]["producerTask"] == \
+            "find-registry-model"
+        assert train["is_default_version"]["runtimeValue"]["constant"] is False
+    else:
+        upload = handler["model-upload"]["inputs"]["artifacts"]["parent_model"]
+        importer = handler[upload["taskOutputArtifact"]["producerTask"]]["inputs"]["parameters"]
+        assert importer["metadata"]["taskOutputParameter"] == {
+            "outputParameterKey": "parent_model", "producerTask": "find-registry-model"}
+    condition = handler["condition-2"]["triggerPolicy"]["condition"]
+    assert condition == ("inputs.parameter_values['pipelinechannel--champion-gate-verdict'] "
+                         "== 'pass'")
+    gated = _dag(spec, "comp-condition-2")
+    assert "model-batch-predict" in gated and "model-batch-predict" not in handler
+    gate = handler["champion-gate"]["inputs"]["parameters"]
+    cfg = yaml.safe_load((repo / "config" / f"{first}.yaml").read_text(encoding="utf-8"))
+    assert gate["metric"]["runtimeValue"]["constant"] == cfg["gate"]["metric"]
+    assert gate["max_mape"]["runtimeValue"]["constant"] == cfg["gate"]["max_mape"]
+    if features["model_deployment"]:
+        assert "model-deploy" in gated["endpoint-state"]["dependentTasks"]
+        assert gated["retire-previous"]["inputs"]["parameters"]["plan_json"][
+            "taskOutputParameter"]["producerTask"] == "plan-retirement"
+    if features["model_monitoring"] and features["model_deployment"]:
+        job = gated["configure-monitoring"]
+        assert "retire-previous" in job["dependentTasks"]
+        params = job["inputs"]["parameters"]
+        for key in ("sampling_rate", "drift_threshold", "skew_threshold"):
+            assert params[key]["runtimeValue"]["constant"] == cfg["monitoring"][key]
+        assert params["interval_hours"]["runtimeValue"]["constant"] == \
+            cfg["monitoring"]["interval_hours"]
+    if features["model_monitoring"] and not features["model_deployment"]:
+        params = gated["batch-predict-monitored"]["inputs"]["parameters"]
+        assert params["skew_threshold"]["runtimeValue"]["constant"] == \
+            cfg["monitoring"]["skew_threshold"]
 
 
 def test_each_environment_compiles_with_its_own_names(variant: Any) -> None:
