@@ -435,6 +435,22 @@ def _retention_days(value: Any, answers: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _slo_latency(value: Any, answers: Mapping[str, Any]) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return "must be a whole number of milliseconds"
+    if not 1 <= value <= 600000:
+        return "must be between 1 and 600000 ms (10 minutes)"
+    return None
+
+
+def _slo_error_percent(value: Any, answers: Mapping[str, Any]) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "must be a number (percent of responses)"
+    if not 0 < value < 100:
+        return "must be more than 0 and less than 100 (percent)"
+    return None
+
+
 # --- the questions --------------------------------------------------------------------------
 
 
@@ -574,6 +590,24 @@ QUESTIONS: tuple[Question, ...] = (
         _features,
         choices=FEATURES,
         multiselect=True,
+    ),
+    Question(
+        "slo_latency_p99_ms",
+        "int",
+        "Serving SLO of the online endpoint: alert when the p99 prediction latency stays above "
+        "this many milliseconds (the dashboard draws it too)",
+        1000,
+        _slo_latency,
+        when="{{ 'model_deployment' in features or 'model_monitoring' in features }}",
+    ),
+    Question(
+        "slo_error_rate_percent",
+        "float",
+        "Serving SLO of the online endpoint: alert when more than this percent of responses "
+        "are server errors (5xx)",
+        1.0,
+        _slo_error_percent,
+        when="{{ 'model_deployment' in features or 'model_monitoring' in features }}",
     ),
     Question(
         "module_source",

@@ -15,6 +15,7 @@ from typing import Any
 
 from . import answers as answers_mod
 from . import governance
+from . import observability
 from . import versions
 from .answers import AnswersError, Problem, default_branch
 
@@ -369,6 +370,11 @@ def build_context(
         ),
     }
     for env in envs:
+        env["observability"] = observability.env_context(
+            env=env["name"], client_name=a["client_name"], cicd_project=cicd["id"],
+            features=features, slo_latency_p99_ms=a["slo_latency_p99_ms"],
+            slo_error_rate_percent=a["slo_error_rate_percent"],
+        )
         env["platform_inputs"] = _platform_inputs(ctx, env)
         env["tfvars"] = _env_tfvars(ctx, env)
     ctx["bootstrap_tfvars"] = _bootstrap_tfvars(ctx)
@@ -422,6 +428,8 @@ def _platform_inputs(ctx: Mapping[str, Any], env: Mapping[str, Any]) -> dict[str
         "workbench": {"zone_suffix": WORKBENCH_ZONE_SUFFIX},
         "workbench_users": ctx["data_scientists"] if ctx["features"]["workbench"] else [],
         "pipeline_root_run_prefixes": list(env["pipeline_root_prefixes"].values()),
+        "serving_slo": env["observability"]["slo"],
+        "retraining_topic": env["observability"]["retraining"]["topic"],
     }
 
 

@@ -38,7 +38,7 @@ __all__ = ["STAGES", "Problem", "Report", "RootResult", "ValidateError", "format
            "validate_repo"]
 
 STAGES: tuple[str, ...] = ("fmt", "init", "validate", "plan", "test", "cloudbuild", "iam",
-                           "checkov")
+                           "dashboards", "checkov")
 TF_STAGES = frozenset({"init", "validate", "plan", "test"})
 ROOT_STEPS = ("init", "validate", "plan", "test")
 MODULE_STEPS = ("init", "test")  # modules with terraform tests
@@ -404,10 +404,20 @@ def check_iam(dest: Path, plans: Mapping[str, Mapping[str, Any]]) -> PlanCheck:
                      [p for f, p in found if f.severity != "error"], result.to_json())
 
 
+def check_dashboards(dest: Path, plans: Mapping[str, Mapping[str, Any]]) -> PlanCheck:
+    """Every planned Cloud Monitoring dashboard's JSON against the Monitoring API v1 Dashboard
+    schema (generator/monitoring, from Google's discovery document)."""
+    from generator import monitoring
+
+    return PlanCheck([Problem("dashboards", f.one_line(), "", 0, f.root)
+                      for f in monitoring.check_plans(plans)])
+
+
 # The checks that read the roots' plans (after the plan stage), by stage name.
 PLAN_CHECKS: dict[str, Callable[[Path, Mapping[str, Mapping[str, Any]]], PlanCheck]] = {
     "cloudbuild": check_cloudbuild,
     "iam": check_iam,
+    "dashboards": check_dashboards,
 }
 
 

@@ -17,6 +17,10 @@ from generator.cli import main
 from .conftest import copier_copy, load_example
 
 INVALID: list[tuple[str, dict[str, Any]]] = [
+    ("slo_latency_p99_ms", {"slo_latency_p99_ms": 0}),
+    ("slo_latency_p99_ms", {"slo_latency_p99_ms": 600001}),
+    ("slo_error_rate_percent", {"slo_error_rate_percent": 100}),
+    ("slo_error_rate_percent", {"slo_error_rate_percent": 0}),
     ("client_name", {"client_name": ""}),
     ("client_name", {"client_name": "Acme\nEvil"}),
     ("client_name", {"client_name": "x" * 101}),

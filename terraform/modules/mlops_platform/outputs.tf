@@ -93,3 +93,13 @@ output "ci_project_roles" {
     apply = sort([for k, g in local.ci_grants : g.role if startswith(k, "apply/")])
   }
 }
+
+output "dashboard_id" {
+  description = "The environment's Cloud Monitoring dashboard (serving SLOs with an endpoint; pipeline runs and batch prediction volume)."
+  value       = module.serving_dashboard.dashboard_id
+}
+
+output "retraining_notification_channel_id" {
+  description = "The pubsub notification channel on the retrain topic (null unless model_monitoring): model monitoring alerts sent to it may start a retraining."
+  value       = local.retraining ? module.retraining_channel[0].notification_channel_id : null
+}

@@ -163,6 +163,7 @@ variable "ci_apply_roles" {
     "roles/iam.serviceAccountUser",
     "roles/logging.configWriter",
     "roles/monitoring.alertPolicyEditor",
+    "roles/monitoring.dashboardEditor",
     "roles/monitoring.notificationChannelEditor",
     "roles/pubsub.admin",
     "roles/resourcemanager.projectIamAdmin",
@@ -293,5 +294,33 @@ variable "workbench" {
   validation {
     condition     = can(regex("^[a-z]$", var.workbench.zone_suffix))
     error_message = "workbench.zone_suffix must be a single zone letter such as b."
+  }
+}
+
+variable "serving_slo" {
+  description = "Serving SLO thresholds of the endpoint (with model_deployment or model_monitoring): latency_p99_ms (p99 online prediction latency, ms) and error_rate (5xx share of responses, 0-1). In a rendered repo: the answers slo_latency_p99_ms and slo_error_rate_percent."
+  type = object({
+    latency_p99_ms = number
+    error_rate     = number
+  })
+  default  = { latency_p99_ms = 1000, error_rate = 0.01 }
+  nullable = false
+  validation {
+    condition     = var.serving_slo.latency_p99_ms > 0 && var.serving_slo.latency_p99_ms <= 600000
+    error_message = "serving_slo.latency_p99_ms must be more than 0 and at most 600000."
+  }
+  validation {
+    condition     = var.serving_slo.error_rate > 0 && var.serving_slo.error_rate < 1
+    error_message = "serving_slo.error_rate is a share: more than 0 and less than 1 (0.01 = 1 %)."
+  }
+}
+
+variable "retraining_topic" {
+  description = "The environment's retrain topic in the CI/CD project (projects/<p>/topics/<name>), which the bootstrap root creates with the retraining trigger; used with model_monitoring, whose alerts are published there. null for none."
+  type        = string
+  default     = null
+  validation {
+    condition     = var.retraining_topic == null || can(regex("^projects/[^/]+/topics/[^/]+$", coalesce(var.retraining_topic, "x")))
+    error_message = "retraining_topic must be projects/<project>/topics/<name>."
   }
 }
