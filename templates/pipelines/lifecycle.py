@@ -15,11 +15,14 @@ leaks, monitoring (KFP lightweight components; pipeline.py wires them).
   monitoring job; `batch_predict_monitored` is the batch prediction of batch-only clients with
   Vertex AI's batch prediction monitoring (skew against the training data).
 
-Each body is self-contained (KFP ships only the function's source). The pure components run
-under `kfp.local` in the tests; the others call Vertex AI through google-cloud-aiplatform.
+The decisions are pure, typed functions here (`gate_decision`, `retirement_plan`), unit tested
+directly; KFP ships them with the components that use them (`additional_funcs`), since a
+component's image has only the function's source. The pure components run under `kfp.local`
+in the tests; the others call Vertex AI through google-cloud-aiplatform.
 """
 
-from typing import NamedTuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 from kfp import dsl
 
@@ -81,7 +84,86 @@ def set_aliases(project: str, location: str, model: dsl.Input[dsl.Artifact],
     return f"{found.resource_name}@{found.version_id}"
 
 
-@dsl.component(base_image=BASE_IMAGE)
+def _numbers(values: Mapping[str, Any]) -> dict[str, float]:
+    return {str(k): float(v) for k, v in values.items()
+            if isinstance(v, int | float) and not isinstance(v, bool)}
+
+
+def gate_decision(candidate_metrics: Mapping[str, Any], champion_metrics: Mapping[str, Any],
+                  champion: str, metric: str, min_improvement: float, min_r_squared: float,
+                  max_mape: float) -> dict[str, Any]:
+    """The champion/challenger decision (pure): the record the gate logs and the build reads.
+
+    The candidate must clear the absolute bar (r_squared >= min_r_squared, mape <= max_mape);
+    with a `champion`, its `metric` must also beat the champion's by `min_improvement`
+    (relative; lower is better, except for r_squared). Raises ValueError when a metric the rule
+    needs is missing (a champion that was not scored is an error, not a pass)."""
+    candidate, incumbent = _numbers(candidate_metrics), _numbers(champion_metrics)
+    missing = sorted({metric, "r_squared", "mape"} - set(candidate))
+    if missing:
+        raise ValueError(f"candidate metrics lack {missing}: {sorted(candidate)}")
+    if champion and metric not in incumbent:
+        raise ValueError(f"champion {champion} was not scored on the holdout ({metric!r} "
+                         f"missing from {sorted(incumbent)})")
+    reasons = [text for failed, text in (
+        (candidate["r_squared"] < min_r_squared,
+         f"r_squared {candidate['r_squared']:.4g} is below the bar {min_r_squared:.4g}"),
+        (candidate["mape"] > max_mape,
+         f"mape {candidate['mape']:.4g} is above the bar {max_mape:.4g}"),
+    ) if failed]
+    improvement = None
+    if champion:
+        new, old = candidate[metric], incumbent[metric]
+        gain = (new - old) if metric == "r_squared" else (old - new)
+        improvement = gain / abs(old) if old else (1.0 if gain > 0 else 0.0)
+        if improvement < min_improvement:
+            reasons.append(f"{metric} {new:.4g} vs champion {old:.4g}: improvement "
+                           f"{improvement:.2%} is below the required {min_improvement:.2%}")
+    summary = "; ".join(reasons) or (
+        "first model: clears the absolute bar" if improvement is None else
+        f"{metric} {candidate[metric]:.4g} beats champion {incumbent[metric]:.4g} "
+        f"({improvement:.2%})")
+    return {"verdict": "fail" if reasons else "pass", "reason": summary, "metric": metric,
+            "min_improvement": min_improvement, "min_r_squared": min_r_squared,
+            "max_mape": max_mape, "improvement": improvement, "champion": champion or None,
+            "candidate_metrics": candidate, "champion_metrics": incumbent}
+
+
+def retirement_plan(state: Mapping[str, Any], model: str) -> dict[str, Any]:
+    """Which deployed models to undeploy now that `model` (`<model>@<version>`) is deployed
+    (pure): every other one, once the traffic split is checked to send all traffic to the new
+    deployment. Raises RuntimeError (nothing is undeployed) when it does not: a partial
+    rollout, a second deployment of the same version or a missing one needs a person."""
+    name, _, version = model.partition("@")
+    deployed = list(state.get("deployedModels", []))
+    split = {str(k): int(v) for k, v in dict(state.get("trafficSplit", {})).items()}
+    new = [str(d["id"]) for d in deployed
+           if str(d.get("model", "")).split("@")[0] == name
+           and (not version or str(d.get("modelVersionId", "")) == version)]
+    if len(new) != 1:
+        raise RuntimeError(f"expected one deployment of {model} on {state.get('name')}, found "
+                           f"{len(new)}: nothing undeployed")
+    keep = new[0]
+    if split.get(keep, 0) != 100 or sum(split.values()) != 100:
+        raise RuntimeError(f"traffic split of {state.get('name')} is {split}, not all to the new "
+                           f"deployment {keep}: nothing undeployed")
+    others = sorted(str(d["id"]) for d in deployed if str(d["id"]) != keep)
+    return {"keep": keep, "undeploy": others, "traffic": {keep: 100}}
+
+
+def move_champion(registry: Any, version: str) -> str | None:
+    """Give `version` the `champion` and `default` aliases (registry: an aiplatform
+    ModelRegistry); the version that had `champion` gets `previous-champion`, what a rollback
+    restores. Returns that earlier version's id, or None."""
+    earlier = [v.version_id for v in registry.list_versions()
+               if "champion" in v.version_aliases and v.version_id != version]
+    if earlier:
+        registry.add_version_aliases(new_aliases=["previous-champion"], version=earlier[0])
+    registry.add_version_aliases(new_aliases=["champion", "default"], version=version)
+    return str(earlier[0]) if earlier else None
+
+
+@dsl.component(base_image=BASE_IMAGE, additional_funcs=[_numbers, gate_decision])
 def champion_gate(
     candidate_metrics_json: str,
     champion_metrics_json: str,
@@ -104,39 +186,11 @@ def champion_gate(
     import json
     from collections import namedtuple
 
-    def numbers(text: str) -> dict:
-        values = json.loads(text or "{}")
-        return {k: float(v) for k, v in values.items()
-                if isinstance(v, int | float) and not isinstance(v, bool)}
-
-    def compare(new: float, old: float) -> float:
-        """Relative improvement of the candidate over the champion (> 0: better)."""
-        gain = (new - old) if metric == "r_squared" else (old - new)
-        return gain / abs(old) if old else (1.0 if gain > 0 else 0.0)
-
-    candidate, incumbent = numbers(candidate_metrics_json), numbers(champion_metrics_json)
-    missing = sorted({metric, "r_squared", "mape"} - set(candidate))
-    if missing:
-        raise ValueError(f"candidate metrics lack {missing}: {sorted(candidate)}")
-    if champion and metric not in incumbent:
-        raise ValueError(f"champion {champion} was not scored on the holdout ({metric!r} "
-                         f"missing from {sorted(incumbent)})")
-    reasons = [text for failed, text in (
-        (candidate["r_squared"] < min_r_squared,
-         f"r_squared {candidate['r_squared']:.4g} is below the bar {min_r_squared:.4g}"),
-        (candidate["mape"] > max_mape,
-         f"mape {candidate['mape']:.4g} is above the bar {max_mape:.4g}"),
-    ) if failed]
-    improvement = compare(candidate[metric], incumbent[metric]) if champion else None
-    if improvement is not None and improvement < min_improvement:
-        reasons.append(f"{metric} {candidate[metric]:.4g} vs champion {incumbent[metric]:.4g}: "
-                       f"improvement {improvement:.2%} is below the required "
-                       f"{min_improvement:.2%}")
-    verdict = "fail" if reasons else "pass"
-    summary = "; ".join(reasons) or (
-        "first model: clears the absolute bar" if improvement is None else
-        f"{metric} {candidate[metric]:.4g} beats champion {incumbent[metric]:.4g} "
-        f"({improvement:.2%})")
+    record = gate_decision(json.loads(candidate_metrics_json or "{}"),
+                           json.loads(champion_metrics_json or "{}"), champion, metric,
+                           min_improvement, min_r_squared, max_mape)
+    candidate, incumbent = record["candidate_metrics"], record["champion_metrics"]
+    verdict, summary, improvement = record["verdict"], record["reason"], record["improvement"]
     logged = {**{f"candidate_{k}": v for k, v in candidate.items()},
               **{f"champion_{k}": v for k, v in incumbent.items()},
               "gate_passed": 1.0 if verdict == "pass" else 0.0,
@@ -144,10 +198,6 @@ def champion_gate(
     for key, value in sorted(logged.items()):
         if value is not None:
             metrics.log_metric(key, value)
-    record = {"verdict": verdict, "reason": summary, "metric": metric,
-              "min_improvement": min_improvement, "min_r_squared": min_r_squared,
-              "max_mape": max_mape, "improvement": improvement, "champion": champion or None,
-              "candidate_metrics": candidate, "champion_metrics": incumbent}
     gate.metadata.update(record)
     with open(gate.path, "w", encoding="utf-8") as handle:
         json.dump(record, handle, indent=2, sort_keys=True)
@@ -219,34 +269,17 @@ def endpoint_state(project: str, location: str, endpoint: str) -> str:
     })
 
 
-@dsl.component(base_image=BASE_IMAGE)
+@dsl.component(base_image=BASE_IMAGE, additional_funcs=[retirement_plan])
 def plan_retirement(state_json: str, model: str) -> str:
-    """Which deployed models to undeploy now that `model` (`<model>@<version>`) is deployed:
-    every other one, once the traffic split is checked to send all traffic to the new
-    deployment. Raises (nothing is undeployed) when it does not: a partial rollout, a second
-    deployment of the same version or a missing one needs a person. Pure; returns JSON
+    """`retirement_plan` of the endpoint's state after the deploy, as JSON
     {"keep": id, "undeploy": [ids], "traffic": {id: 100}}."""
     import json
 
-    state = json.loads(state_json)
-    name, _, version = model.partition("@")
-    deployed = state.get("deployedModels", [])
-    split = {k: int(v) for k, v in state.get("trafficSplit", {}).items()}
-    new = [d["id"] for d in deployed
-           if d.get("model", "").split("@")[0] == name
-           and (not version or str(d.get("modelVersionId", "")) == version)]
-    if len(new) != 1:
-        raise RuntimeError(f"expected one deployment of {model} on {state.get('name')}, found "
-                           f"{len(new)}: nothing undeployed")
-    keep = new[0]
-    if split.get(keep, 0) != 100 or sum(split.values()) != 100:
-        raise RuntimeError(f"traffic split of {state.get('name')} is {split}, not all to the new "
-                           f"deployment {keep}: nothing undeployed")
-    others = sorted(d["id"] for d in deployed if d["id"] != keep)
-    return json.dumps({"keep": keep, "undeploy": others, "traffic": {keep: 100}})
+    return json.dumps(retirement_plan(json.loads(state_json), model))
 
 
-@dsl.component(base_image=BASE_IMAGE, packages_to_install=AIPLATFORM)
+@dsl.component(base_image=BASE_IMAGE, packages_to_install=AIPLATFORM,
+               additional_funcs=[move_champion])
 def retire_previous(project: str, location: str, endpoint: str, plan_json: str,
                     model: str) -> str:
     """Undeploy the earlier models `plan_retirement` named (re-checking the traffic split
@@ -267,30 +300,22 @@ def retire_previous(project: str, location: str, endpoint: str, plan_json: str,
         if deployed_id in live:
             ep.undeploy(deployed_model_id=deployed_id)
     name, _, version = model.partition("@")
-    registry = aiplatform.models.ModelRegistry(name, project=project, location=location)
-    # the version that served until now stays findable: rollback restores it
-    earlier = [v.version_id for v in registry.list_versions()
-               if "champion" in v.version_aliases and v.version_id != version]
-    if earlier:
-        registry.add_version_aliases(new_aliases=["previous-champion"], version=earlier[0])
-    registry.add_version_aliases(new_aliases=["champion", "default"], version=version)
-    return json.dumps({"champion": model, "previous": earlier[0] if earlier else None,
+    previous = move_champion(
+        aiplatform.models.ModelRegistry(name, project=project, location=location), version)
+    return json.dumps({"champion": model, "previous": previous,
                        "undeployed": plan["undeploy"]})
 
 
-@dsl.component(base_image=BASE_IMAGE, packages_to_install=AIPLATFORM)
+@dsl.component(base_image=BASE_IMAGE, packages_to_install=AIPLATFORM,
+               additional_funcs=[move_champion])
 def promote_champion(project: str, location: str, model: str) -> str:
     """Batch-only: the version that passed the gate and wrote this run's forecasts becomes
     the champion (`champion` and `default` aliases)."""
     from google.cloud import aiplatform
 
     name, _, version = model.partition("@")
-    registry = aiplatform.models.ModelRegistry(name, project=project, location=location)
-    earlier = [v.version_id for v in registry.list_versions()
-               if "champion" in v.version_aliases and v.version_id != version]
-    if earlier:  # rollback restores it
-        registry.add_version_aliases(new_aliases=["previous-champion"], version=earlier[0])
-    registry.add_version_aliases(new_aliases=["champion", "default"], version=version)
+    move_champion(aiplatform.models.ModelRegistry(name, project=project, location=location),
+                  version)
     return model
 
 

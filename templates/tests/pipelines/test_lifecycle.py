@@ -153,3 +153,39 @@ def test_retirement_plan_component_runs_locally(local_runner: None) -> None:
     run = lifecycle.plan_retirement(
         state_json=_state({"d2": 100, "d1": 0}, ("d1", "1"), ("d2", "2")), model=f"{MODEL}@2")
     assert json.loads(run.output) == {"keep": "d2", "undeploy": ["d1"], "traffic": {"d2": 100}}
+
+
+def test_the_decisions_are_pure_functions_of_their_inputs() -> None:
+    record = lifecycle.gate_decision(GOOD, {**GOOD, "rmse": 2.1}, f"{MODEL}@1", **GATE)
+    assert record["verdict"] == "pass" and record["champion"] == f"{MODEL}@1"
+    assert record == lifecycle.gate_decision(GOOD, {**GOOD, "rmse": 2.1}, f"{MODEL}@1", **GATE)
+    plan = lifecycle.retirement_plan(json.loads(_state({"d2": 100, "d1": 0}, ("d1", "1"),
+                                                       ("d2", "2"))), f"{MODEL}@2")
+    assert plan == {"keep": "d2", "undeploy": ["d1"], "traffic": {"d2": 100}}
+
+
+class _Registry:
+    """The two ModelRegistry calls move_champion makes, recorded."""
+
+    def __init__(self, aliases: dict[str, list[str]]) -> None:
+        self.aliases = aliases
+
+    def list_versions(self) -> list[Any]:
+        from types import SimpleNamespace
+
+        return [SimpleNamespace(version_id=v, version_aliases=a) for v, a in self.aliases.items()]
+
+    def add_version_aliases(self, new_aliases: list[str], version: str) -> None:
+        for aliases in self.aliases.values():
+            aliases[:] = [a for a in aliases if a not in new_aliases]
+        self.aliases[version] += new_aliases
+
+
+def test_moving_the_champion_marks_the_previous_one() -> None:
+    registry = _Registry({"1": [], "2": ["default", "champion"], "3": ["candidate"]})
+    assert lifecycle.move_champion(registry, "3") == "2"
+    assert registry.aliases == {"1": [], "2": ["previous-champion"],
+                                "3": ["candidate", "champion", "default"]}
+    first = _Registry({"1": ["default", "candidate"]})
+    assert lifecycle.move_champion(first, "1") is None
+    assert first.aliases["1"] == ["candidate", "champion", "default"]
