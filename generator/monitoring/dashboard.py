@@ -1,10 +1,11 @@
 """A dashboard's JSON against the Monitoring API v1 ``Dashboard`` schema snapshot.
 
 The checks are the discovery document's: every key a field of its schema (camelCase, as the
-API writes it), no output-only field, every "Required." field present, values of the field's
-type (durations as ``"<seconds>s"``, 64-bit integers as JSON numbers or digit strings, enums
-among their values, arrays, maps and nested objects recursively). A dashboard needs exactly one
-layout (the API's ``oneof layout``, which the discovery document states only in prose).
+API writes it), no output-only or deprecated field, every "Required." field present, values of
+the field's type (durations as ``"<seconds>s"``, 64-bit integers as JSON numbers or digit
+strings, enums among their values, arrays, maps and nested objects recursively). A dashboard
+needs exactly one layout (the API's ``oneof layout``, which the discovery document states only
+in prose).
 """
 
 from __future__ import annotations
@@ -92,6 +93,8 @@ def _check_object(value: Any, schema: str, path: str) -> Iterator[DashboardFindi
             yield DashboardFinding(where, f"{schema} has no field {key!r} (it has: {known})")
         elif field.get("output_only"):
             yield DashboardFinding(where, f"{schema}.{key} is output only: remove it")
+        elif field.get("deprecated"):
+            yield DashboardFinding(where, f"{schema}.{key} is deprecated: {field['deprecated']}")
         else:
             yield from _check_value(item, field, where)
     for key, field in fields.items():
