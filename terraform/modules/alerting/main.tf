@@ -15,7 +15,7 @@ resource "google_monitoring_alert_policy" "log" {
   combiner              = "OR"
   severity              = each.value.severity
   user_labels           = var.labels
-  notification_channels = [google_monitoring_notification_channel.email.id]
+  notification_channels = concat([google_monitoring_notification_channel.email.id], lookup(var.log_alert_channels, each.key, []))
 
   conditions {
     display_name = each.value.display_name

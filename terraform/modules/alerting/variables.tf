@@ -69,3 +69,14 @@ variable "labels" {
   default     = {}
   nullable    = false
 }
+
+variable "log_alert_channels" {
+  description = "More notification channel ids (projects/<p>/notificationChannels/<id>) per log alert key, beside the email channel: e.g. a pubsub channel whose topic starts an automation (mlops_platform sends the model monitoring alert to the retraining channel)."
+  type        = map(list(string))
+  default     = {}
+  nullable    = false
+  validation {
+    condition     = alltrue(flatten([for ids in values(var.log_alert_channels) : [for c in ids : can(regex("^projects/[^/]+/notificationChannels/[^/]+$", c))]]))
+    error_message = "log_alert_channels values must be channel ids such as projects/<p>/notificationChannels/<id>."
+  }
+}

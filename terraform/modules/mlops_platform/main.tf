@@ -406,6 +406,8 @@ module "pipeline_logs" {
   description    = "Vertex AI pipeline and training job logs (${var.environment})."
   retention_days = var.log_retention_days
   sink_name      = var.names.log_bucket
+  # model monitoring alerts also go to the retrain topic (observability.tf)
+  log_alert_channels = local.retraining ? { model_monitoring = [module.retraining_channel[0].notification_channel_id] } : {}
   filter         = "resource.type=(\"aiplatform.googleapis.com/PipelineJob\" OR \"aiplatform.googleapis.com/CustomJob\" OR \"ml_job\")"
 }
 
