@@ -411,7 +411,9 @@ def chain(site: Site, build_python: Path, tmp_path_factory: pytest.TempPathFacto
     accounts = Accounts()
     ctx = site.ctx
     runners = _runners(site.bootstrap)
-    assert runners == {e["service_account_emails"]["ci-apply"] for e in ctx["environments"]}
+    scheduler = ctx["ci"]["template_update"]  # Cloud Scheduler starts the template update
+    assert runners == {e["service_account_emails"]["ci-apply"] for e in ctx["environments"]} | (
+        {scheduler["scheduler_email"]} if scheduler["enabled"] else set())
     with FakeGitHub() as github, FakeGcs(accounts) as gcs, \
             FakeCloudBuild(accounts, project_id=ctx["cicd_project"]["id"],
                            location=ctx["region"], triggers=site.triggers.values(),
