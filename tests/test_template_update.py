@@ -136,12 +136,12 @@ class UpdateGitHub(FakeGitHub):
     """FakeGitHub whose branches are those of a bare repo (what `git push` changed), with
     draft pull requests and the two GraphQL mutations that change the draft state."""
 
-    def __init__(self, bare: Path) -> None:
-        self.bare = bare
+    def __init__(self, bare: Path, full_name: str = FULL, default_branch: str = "main") -> None:
+        self.bare, self.full_name = bare, full_name
         super().__init__()
         self.route("POST", "/graphql", self._graphql)
         self.add_token(TOKEN, "template-update-bot")
-        self.add_repo(FULL)
+        self.add_repo(full_name, default_branch=default_branch)
 
     def _routes(self) -> list[Any]:
         return [(method, pattern, self._synced(handler))
@@ -168,7 +168,7 @@ class UpdateGitHub(FakeGitHub):
             return Response.of_json(401, {"message": "Bad credentials"})
         body = req.json()
         draft = "convertPullRequestToDraft" in body["query"]
-        for pull in self.repos[FULL].pulls.values():
+        for pull in self.repos[self.full_name].pulls.values():
             if pull.get("node_id") == body["variables"]["id"]:
                 pull["draft"] = draft
                 return Response.of_json(200, {"data": {"ok": True}})
@@ -176,7 +176,8 @@ class UpdateGitHub(FakeGitHub):
 
     def open_pulls(self) -> list[dict[str, Any]]:
         with self.lock:
-            return [dict(p) for p in self.repos[FULL].pulls.values() if p["state"] == "open"]
+            return [dict(p) for p in self.repos[self.full_name].pulls.values()
+                    if p["state"] == "open"]
 
 
 @pytest.fixture()
