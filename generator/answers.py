@@ -329,6 +329,15 @@ def _installation_id(value: Any, answers: Mapping[str, Any]) -> str | None:
 
 
 ORCHESTRATORS = ("airflow", "jenkins")
+# data classification labels of the data stores (answer data_classification)
+DATA_CLASSIFICATIONS = ("public", "internal", "confidential", "restricted")
+_LABEL_VALUE_RE = re.compile(r"^[a-z0-9_-]{1,63}$")
+
+
+def _label_value(value: Any, answers: Mapping[str, Any]) -> str | None:
+    if not isinstance(value, str) or not _LABEL_VALUE_RE.match(value):
+        return "must be a label value: 1-63 lowercase letters, digits, '-' or '_'"
+    return None
 # cron fields: (name, low, high, names accepted for the values)
 _CRON_FIELDS: tuple[tuple[str, int, int, tuple[str, ...]], ...] = (
     ("minute", 0, 59, ()),
@@ -723,6 +732,33 @@ QUESTIONS: tuple[Question, ...] = (
         "and data access audit logs (days, 1-3650; a locked bucket's retention can only grow)",
         400,
         _retention_days,
+    ),
+    Question(
+        "data_owner",
+        "str",
+        "Who owns the platform's data, as a label value (a team or person: lowercase letters, "
+        "digits, '-', '_'): the owner label of every dataset, bucket and quality scan, so the "
+        "catalog search shows who owns what",
+        "ml-platform",
+        _label_value,
+    ),
+    Question(
+        "data_classification",
+        "str",
+        "How sensitive the training data and predictions are: the data-classification label of "
+        "the datasets and buckets",
+        "confidential",
+        _choice(DATA_CLASSIFICATIONS),
+        choices=DATA_CLASSIFICATIONS,
+    ),
+    Question(
+        "data_retention",
+        "str",
+        "How long data without an expiry (training data, predictions, the data lake) is kept, "
+        "as a label value such as 7y, 400d or indefinite: the retention label of those stores "
+        "(the run tables and the pipeline root are labelled with their own expiry)",
+        "indefinite",
+        _label_value,
     ),
 )
 

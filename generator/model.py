@@ -313,6 +313,9 @@ def build_context(
         "client_name": a["client_name"],
         "client_slug": slug,
         "client_label": label_value(a["client_name"]) or slug,
+        # the data stores' catalog labels (terraform/modules/mlops_platform data_governance)
+        "data_governance": {"owner": a["data_owner"], "classification": a["data_classification"],
+                            "retention": a["data_retention"]},
         "name_suffix": suffix,
         "layout": layout,
         "single_project": layout == "single_project",
@@ -428,6 +431,7 @@ def _platform_inputs(ctx: Mapping[str, Any], env: Mapping[str, Any]) -> dict[str
         "workbench": {"zone_suffix": WORKBENCH_ZONE_SUFFIX},
         "workbench_users": ctx["data_scientists"] if ctx["features"]["workbench"] else [],
         "pipeline_root_run_prefixes": list(env["pipeline_root_prefixes"].values()),
+        "data_governance": ctx["data_governance"],
         "serving_slo": env["observability"]["slo"],
         "retraining_topic": env["observability"]["retraining"]["topic"],
     }

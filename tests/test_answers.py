@@ -72,6 +72,11 @@ INVALID: list[tuple[str, dict[str, Any]]] = [
     ("template_update_schedule", {"template_update_schedule": "0 6 * *"}),
     ("template_update_schedule", {"template_update_schedule": "* * * * *"}),
     ("composer", {"orchestrators": ["jenkins"], "composer": True}),
+    ("audit_log_retention_days", {"audit_log_retention_days": 0}),
+    ("data_owner", {"data_owner": "ML Platform"}),
+    ("data_owner", {"data_owner": ""}),
+    ("data_classification", {"data_classification": "secret"}),
+    ("data_retention", {"data_retention": "7 years"}),
 ]
 
 

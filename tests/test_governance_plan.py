@@ -138,3 +138,27 @@ def test_lineage_and_dataplex_apis_are_on_in_every_environment(planned: Any) -> 
                     for r in _of(resources, "google_project_service")}
         for api in ("datalineage.googleapis.com", "dataplex.googleapis.com"):
             assert (cfg["project_id"], api) in services, (env, api)
+
+
+def test_datasets_and_buckets_say_who_owns_them(planned: Any) -> None:
+    answers, _, by_env = planned
+    owner = answers.get("data_owner", "ml-platform")
+    classification = answers.get("data_classification", "confidential")
+    for env, cfg, resources, _ in _envs(planned):
+        datasets = {r["values"]["dataset_id"]: r["values"]
+                    for r in _of(resources, "google_bigquery_dataset")}
+        buckets = {r["values"]["name"]: r["values"]
+                   for r in _of(resources, "google_storage_bucket")}
+        stores = [*(datasets[d] for d in cfg["datasets"].values()),
+                  *(buckets[b] for b in cfg["buckets"].values())]
+        for store in stores:
+            labels = store["labels"]
+            assert labels["owner"] == owner and labels["data-classification"] == classification
+            assert labels["retention"], (env, labels)
+        assert datasets[cfg["datasets"]["training"]]["labels"]["retention"] == "indefinite"
+        assert datasets[cfg["datasets"]["runs"]]["labels"]["retention"].endswith("d")
+        assert buckets[cfg["buckets"]["pipeline_root"]]["labels"]["retention"].endswith("d")
+        for dataset in (datasets[d] for d in cfg["datasets"].values()):
+            assert f"Owner: {owner}; classification: {classification}." in dataset["description"]
+        scan = _of(resources, "google_dataplex_datascan")[0]["values"]
+        assert scan["labels"]["owner"] == owner

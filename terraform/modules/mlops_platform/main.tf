@@ -5,6 +5,13 @@ locals {
   needs_network   = local.f.workbench
   deploy_endpoint = local.f.model_deployment || local.f.model_monitoring
   labels          = merge(var.labels, { environment = var.environment })
+  # catalog labels of the data stores: who owns the data, how sensitive it is, how long it is
+  # kept (a store that expires says its own expiry)
+  data_labels = {
+    owner               = var.data_governance.owner
+    data-classification = var.data_governance.classification
+  }
+  data_note       = "Owner: ${var.data_governance.owner}; classification: ${var.data_governance.classification}."
   primitive_roles = ["roles/owner", "roles/editor", "roles/viewer"]
   display_name    = "${var.client_name} (${var.environment})"
   # Stateful resources refuse `terraform destroy` outside the disposable environment.
@@ -226,7 +233,7 @@ module "data_bucket" {
   deletion_policy = local.deletion_policy
   name            = var.names.buckets.data
   location        = var.region
-  labels          = merge(local.labels, { purpose = "data-lake" })
+  labels          = merge(local.labels, local.data_labels, { purpose = "data-lake", retention = var.data_governance.retention })
   force_destroy   = var.force_destroy
   versioning      = true
   kms_key_id      = lookup(local.kms_key, "storage", null)
@@ -252,7 +259,7 @@ module "pipeline_root_bucket" {
   deletion_policy = local.deletion_policy
   name            = var.names.buckets.pipeline_root
   location        = var.region
-  labels          = merge(local.labels, { purpose = "pipeline-root" })
+  labels          = merge(local.labels, local.data_labels, { purpose = "pipeline-root", retention = "${var.pipeline_root_retention_days}d" })
   force_destroy   = var.force_destroy
   versioning      = true
   kms_key_id      = lookup(local.kms_key, "storage", null)
@@ -319,9 +326,12 @@ module "dataset" {
   dataset_id      = each.value.id
   location        = var.region
   friendly_name   = each.value.friendly_name
-  description     = each.value.description
-  labels          = merge(local.labels, { purpose = each.key })
-  kms_key_id      = lookup(local.kms_key, "bigquery", null)
+  description     = "${each.value.description} ${local.data_note}"
+  labels = merge(local.labels, local.data_labels, {
+    purpose   = each.key
+    retention = each.value.expiration_days == null ? var.data_governance.retention : "${each.value.expiration_days}d"
+  })
+  kms_key_id = lookup(local.kms_key, "bigquery", null)
   # run tables expire (a run's snapshot keeps the longer expiration the pipeline sets on it)
   default_table_expiration_days = each.value.expiration_days
   iam_members = merge(
@@ -396,6 +406,8 @@ module "alerting" {
   channel_display_name = "ML platform alerts: ${local.display_name}"
   labels               = local.labels
   log_alerts           = local.log_alerts
+  # model monitoring alerts also go to the retrain topic (observability.tf)
+  log_alert_channels = local.retraining ? { model_monitoring = [module.retraining_channel[0].notification_channel_id] } : {}
 }
 
 module "pipeline_logs" {
@@ -406,8 +418,6 @@ module "pipeline_logs" {
   description    = "Vertex AI pipeline and training job logs (${var.environment})."
   retention_days = var.log_retention_days
   sink_name      = var.names.log_bucket
-  # model monitoring alerts also go to the retrain topic (observability.tf)
-  log_alert_channels = local.retraining ? { model_monitoring = [module.retraining_channel[0].notification_channel_id] } : {}
   filter         = "resource.type=(\"aiplatform.googleapis.com/PipelineJob\" OR \"aiplatform.googleapis.com/CustomJob\" OR \"ml_job\")"
 }
 

@@ -324,3 +324,26 @@ variable "retraining_topic" {
     error_message = "retraining_topic must be projects/<project>/topics/<name>."
   }
 }
+
+variable "data_governance" {
+  description = "Catalog labels of the datasets and buckets (Dataplex catalog search shows them): owner (who owns the data), classification (public, internal, confidential or restricted) and retention (how long data without an expiry is kept, e.g. 7y or indefinite; the run tables and the pipeline root carry their own expiry). Label values: lowercase letters, digits, '-' and '_'. In a rendered repo: the answers data_owner, data_classification and data_retention."
+  type = object({
+    owner          = string
+    classification = string
+    retention      = string
+  })
+  default = {
+    owner          = "unassigned"
+    classification = "internal"
+    retention      = "indefinite"
+  }
+  nullable = false
+  validation {
+    condition     = alltrue([for v in values(var.data_governance) : can(regex("^[a-z0-9_-]{1,63}$", v))])
+    error_message = "data_governance values must be label values: 1-63 lowercase letters, digits, '-' or '_'."
+  }
+  validation {
+    condition     = contains(["public", "internal", "confidential", "restricted"], var.data_governance.classification)
+    error_message = "data_governance.classification must be public, internal, confidential or restricted."
+  }
+}
