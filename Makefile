@@ -15,7 +15,7 @@ PYTEST_ARGS ?= -n 2
 
 .PHONY: demo test test-fast lint docs dist install install-test chromium clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml generator/__init__.py
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q -e .
 	touch $@

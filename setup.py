@@ -4,8 +4,9 @@ Everything else is in pyproject.toml. `build_py` copies, into `generator/_templa
 build: copier.yml, templates/, terraform/modules/ and the modules copier loads by path when it
 renders (copier_ext and what it imports), and writes RELEASE.json: the template repo's
 canonical git URL (MLOPSGEN_TEMPLATE_URL at build time, else `[tool.mlopsgen] template-url`
-in pyproject.toml) and the release tag `v<version>`. Editable installs render from the checkout
-itself and get no copy.
+in pyproject.toml) and the release tag `v<version>` (the version is stated once, as
+generator/__init__.py's `__version__`). Editable installs render from the checkout itself and
+get no copy.
 """
 
 from __future__ import annotations

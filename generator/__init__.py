@@ -1,3 +1,3 @@
 """mlopsgen: render, check and operate Google Cloud MLOps client repos."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
