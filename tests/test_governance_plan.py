@@ -141,7 +141,7 @@ def test_lineage_and_dataplex_apis_are_on_in_every_environment(planned: Any) -> 
 
 
 def test_datasets_and_buckets_say_who_owns_them(planned: Any) -> None:
-    answers, _, by_env = planned
+    answers = planned[0]
     owner = answers.get("data_owner", "ml-platform")
     classification = answers.get("data_classification", "confidential")
     for env, cfg, resources, _ in _envs(planned):

@@ -166,7 +166,7 @@ def scan_name(project: str, region: str, scan_id: str) -> str:
 # with `additional_funcs`): no module-level names, imports inside.
 
 
-def describe_rule(result: dict) -> str:
+def describe_rule(result: dict[str, Any]) -> str:
     """One line on a rule result of a DataQualityResult (a failed one, usually)."""
     rule = result.get("rule") or {}
     name = rule.get("name") or "unnamed rule"
@@ -188,7 +188,7 @@ def describe_rule(result: dict) -> str:
     return text
 
 
-def evaluate(job: dict, expected: list) -> list:
+def evaluate(job: dict[str, Any], expected: list[dict[str, Any]]) -> list[str]:
     """The reasons a finished scan job (a DataScanJob, view FULL) fails the gate; [] = pass.
 
     Fails on: a job that did not succeed, a rule set other than `expected` (names and
