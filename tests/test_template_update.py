@@ -197,6 +197,15 @@ def template_update(client: Path, github: UpdateGitHub, *extra: str) -> dict[str
     return doc
 
 
+def fleet_status(client: Path, github: UpdateGitHub) -> dict[str, Any]:
+    """`mlopsgen fleet status` of the repo on the fake GitHub: what the consultancy sees."""
+    github.put_file(FULL, ".copier-answers.yml", (client / ".copier-answers.yml").read_text())
+    result = CliRunner().invoke(cli, ["fleet", "status", "--repos", FULL, "--json"],
+                                env={"GITHUB_API_URL": github.url, "GITHUB_TOKEN": TOKEN})
+    (row,) = json.loads(result.stdout)["repos"]
+    return dict(row)
+
+
 def remote_branches(client: Path) -> dict[str, str]:
     out = git(client.parent / "origin.git", "for-each-ref",
               "--format=%(refname:short) %(objectname)", "refs/heads")
@@ -277,6 +286,10 @@ def test_newer_release_supersedes_the_older_pull_request(
     assert closed["state"] == "closed"
     assert "Superseded by the template update to `v1.2.0`" in \
         github.comments(FULL, older["pull"])[0]["body"]
+    row = fleet_status(client, github)
+    assert (row["state"], row["latest"], row["behind"]) == ("update-open", "v1.2.0", 2)
+    assert row["update"]["target"] == "v1.2.0" and row["update"]["number"] == newer["pull"]
+    assert row["update"]["others"] == []
 
 
 def test_conflicts_make_a_draft_that_lists_them(
@@ -292,6 +305,8 @@ def test_conflicts_make_a_draft_that_lists_them(
     assert record is not None and record.conflicts == ("settings.txt",)
     head = remote_branches(client)["template-update/v1.1.0"]
     assert "<<<<<<<" in git(client.parent / "origin.git", "show", f"{head}:settings.txt")
+    row = fleet_status(client, github)
+    assert row["state"] == "conflicts" and row["update"]["draft"]
 
     client_commit(client, "settings.txt", "# settings\nsetting = 1\n")  # the client gives in
     again = template_update(client, github)
