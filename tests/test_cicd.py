@@ -594,7 +594,9 @@ def test_connected_bootstrap_plans_the_ci_resources(render_repo: Any) -> None:
     added = bootstrap["to_add"]
     # plan, plan_comment, plan_for_apply, apply per environment; the first one's pipeline,
     # the others' publish; a rollback for each but the last; the scheduled template update
-    assert added["google_cloudbuild_trigger"] == 5 * len(envs) + (len(envs) - 1) + 1
+    # and, with model_monitoring, each environment's retrain trigger
+    retrain = len(envs) if "model_monitoring" in answers["features"] else 0
+    assert added["google_cloudbuild_trigger"] == 5 * len(envs) + (len(envs) - 1) + 1 + retrain
     # the token's readers: the commenter, each apply account and the template-update build
     # (+ the Cloud Build agent on the token and on the webhook secret)
     assert added["google_secret_manager_secret_iam_member"] == 1 + len(envs) + 1 + 2

@@ -525,7 +525,7 @@ Render = Callable[[Mapping[str, Any]], Path]
     ("example", "plan_args", "configs"),
     [
         ("full", (), ("terraform-plan", "plan-comment", "plan-for-apply", "terraform-apply",
-                      "ml-pipeline", "ml-publish", "rollback")),
+                      "ml-pipeline", "ml-publish", "rollback", "retrain")),
         # no GitHub App installation yet: plan with a placeholder id so the triggers appear
         (
             "minimal",

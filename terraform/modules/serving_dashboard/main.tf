@@ -49,6 +49,33 @@ locals {
     }
   }]
 
+  # Charts of one time series filter each: title, plot type, filter, aggregation, y-axis label.
+  endpoint_charts = [
+    ["Requests per second, by response code", "STACKED_AREA", local.responses_filter,
+    merge(local.minute, { perSeriesAligner = "ALIGN_RATE", crossSeriesReducer = "REDUCE_SUM", groupByFields = ["metric.label.response_code"] }), "requests/s"],
+    ["Replicas, by deployed model", "LINE", local.replicas_filter,
+    merge(local.minute, { perSeriesAligner = "ALIGN_MEAN", crossSeriesReducer = "REDUCE_SUM", groupByFields = ["metric.label.deployed_model_id"] }), "replicas"],
+  ]
+  pipeline_charts = [
+    ["Pipeline run duration (s)", "LINE", local.duration_filter,
+    merge(local.minute, { perSeriesAligner = "ALIGN_MAX", crossSeriesReducer = "REDUCE_MAX", groupByFields = ["resource.label.pipeline_job_id"] }), "s"],
+    ["Failed pipeline runs (per hour)", "STACKED_BAR", local.failures_filter,
+    merge(local.hour, { perSeriesAligner = "ALIGN_SUM", crossSeriesReducer = "REDUCE_SUM", groupByFields = [] }), "runs"],
+    ["Batch prediction volume: rows loaded into ${var.predictions_dataset} (per hour)", "STACKED_BAR",
+      "metric.type=\"bigquery.googleapis.com/storage/uploaded_row_count\" AND ${local.dataset_filter}",
+    merge(local.hour, { perSeriesAligner = "ALIGN_SUM", crossSeriesReducer = "REDUCE_SUM", groupByFields = ["metric.label.table"] }), "rows"],
+    ["Batch predictions stored in ${var.predictions_dataset} (bytes)", "LINE",
+      "metric.type=\"bigquery.googleapis.com/storage/stored_bytes\" AND ${local.dataset_filter}",
+    merge(local.hour, { perSeriesAligner = "ALIGN_MEAN", crossSeriesReducer = "REDUCE_SUM", groupByFields = [] }), "bytes"],
+  ]
+  chart = { for c in concat(local.endpoint_charts, local.pipeline_charts) : c[0] => {
+    title = c[0]
+    xyChart = {
+      dataSets = [{ plotType = c[1], timeSeriesQuery = { timeSeriesFilter = { filter = c[2], aggregation = c[3] } } }]
+      yAxis    = { label = c[4], scale = "LINEAR" }
+    }
+  } }
+
   # every panel of the endpoint, shown only with one (a conditional needs one type on both sides)
   endpoint_widgets = [
     {
@@ -59,21 +86,7 @@ locals {
         thresholds = [{ value = var.slo.latency_p99_ms, label = "p99 SLO", color = "RED", direction = "ABOVE" }]
       }
     },
-    {
-      title = "Requests per second, by response code"
-      xyChart = {
-        dataSets = [{
-          plotType = "STACKED_AREA"
-          timeSeriesQuery = {
-            timeSeriesFilter = {
-              filter      = local.responses_filter
-              aggregation = merge(local.minute, { perSeriesAligner = "ALIGN_RATE", crossSeriesReducer = "REDUCE_SUM", groupByFields = ["metric.label.response_code"] })
-            }
-          }
-        }]
-        yAxis = { label = "requests/s", scale = "LINEAR" }
-      }
-    },
+    local.chart[local.endpoint_charts[0][0]],
     {
       title = "Error rate (5xx share of responses)"
       xyChart = {
@@ -90,86 +103,10 @@ locals {
         thresholds = [{ value = var.slo.error_rate, label = "error-rate SLO", color = "RED", direction = "ABOVE" }]
       }
     },
-    {
-      title = "Replicas, by deployed model"
-      xyChart = {
-        dataSets = [{
-          plotType = "LINE"
-          timeSeriesQuery = {
-            timeSeriesFilter = {
-              filter      = local.replicas_filter
-              aggregation = merge(local.minute, { perSeriesAligner = "ALIGN_MEAN", crossSeriesReducer = "REDUCE_SUM", groupByFields = ["metric.label.deployed_model_id"] })
-            }
-          }
-        }]
-        yAxis = { label = "replicas", scale = "LINEAR" }
-      }
-    },
+    local.chart[local.endpoint_charts[1][0]],
   ]
-  online_widgets = [for w in local.endpoint_widgets : w if local.online]
-
-  pipeline_widgets = [
-    {
-      title = "Pipeline run duration (s)"
-      xyChart = {
-        dataSets = [{
-          plotType = "LINE"
-          timeSeriesQuery = {
-            timeSeriesFilter = {
-              filter      = local.duration_filter
-              aggregation = merge(local.minute, { perSeriesAligner = "ALIGN_MAX", crossSeriesReducer = "REDUCE_MAX", groupByFields = ["resource.label.pipeline_job_id"] })
-            }
-          }
-        }]
-        yAxis = { label = "s", scale = "LINEAR" }
-      }
-    },
-    {
-      title = "Failed pipeline runs (per hour)"
-      xyChart = {
-        dataSets = [{
-          plotType = "STACKED_BAR"
-          timeSeriesQuery = {
-            timeSeriesFilter = {
-              filter      = local.failures_filter
-              aggregation = merge(local.hour, { perSeriesAligner = "ALIGN_SUM", crossSeriesReducer = "REDUCE_SUM" })
-            }
-          }
-        }]
-        yAxis = { label = "runs", scale = "LINEAR" }
-      }
-    },
-    {
-      title = "Batch prediction volume: rows loaded into ${var.predictions_dataset} (per hour)"
-      xyChart = {
-        dataSets = [{
-          plotType = "STACKED_BAR"
-          timeSeriesQuery = {
-            timeSeriesFilter = {
-              filter      = "metric.type=\"bigquery.googleapis.com/storage/uploaded_row_count\" AND ${local.dataset_filter}"
-              aggregation = merge(local.hour, { perSeriesAligner = "ALIGN_SUM", crossSeriesReducer = "REDUCE_SUM", groupByFields = ["metric.label.table"] })
-            }
-          }
-        }]
-        yAxis = { label = "rows", scale = "LINEAR" }
-      }
-    },
-    {
-      title = "Batch predictions stored in ${var.predictions_dataset} (bytes)"
-      xyChart = {
-        dataSets = [{
-          plotType = "LINE"
-          timeSeriesQuery = {
-            timeSeriesFilter = {
-              filter      = "metric.type=\"bigquery.googleapis.com/storage/stored_bytes\" AND ${local.dataset_filter}"
-              aggregation = merge(local.hour, { perSeriesAligner = "ALIGN_MEAN", crossSeriesReducer = "REDUCE_SUM" })
-            }
-          }
-        }]
-        yAxis = { label = "bytes", scale = "LINEAR" }
-      }
-    },
-  ]
+  online_widgets   = [for w in local.endpoint_widgets : w if local.online]
+  pipeline_widgets = [for c in local.pipeline_charts : local.chart[c[0]]]
 
   widgets = concat(local.online_widgets, local.pipeline_widgets)
 
