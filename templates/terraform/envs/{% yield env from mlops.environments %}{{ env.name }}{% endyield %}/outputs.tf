@@ -67,3 +67,16 @@ output "notification_channel_id" {
   description = "Email notification channel id."
   value       = module.platform.notification_channel_id
 }
+
+output "notification_channels" {
+  description = "Notification channel ids of the environment: alerts (email) and retraining (the pubsub channel on the retrain topic; null unless model_monitoring). config/<env>.yaml names them (retraining.notification_channels) for code that looks them up."
+  value = {
+    alerts     = module.platform.notification_channel_id
+    retraining = module.platform.retraining_notification_channel_id
+  }
+}
+
+output "dashboard_id" {
+  description = "The environment's Cloud Monitoring dashboard."
+  value       = module.platform.dashboard_id
+}
