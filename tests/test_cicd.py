@@ -601,7 +601,7 @@ def test_connected_bootstrap_plans_the_ci_resources(render_repo: Any) -> None:
     # (+ the Cloud Build agent on the token and on the webhook secret)
     assert added["google_secret_manager_secret_iam_member"] == 1 + len(envs) + 1 + 2
     assert added["google_cloud_scheduler_job"] == 1
-    assert added["google_pubsub_topic"] == 1
+    assert added["google_pubsub_topic"] == 1 + retrain  # cloud-builds, the retrain topics
     assert added["google_cloudbuildv2_connection"] == 1
     assert added["google_cloudbuildv2_repository"] == 1
     assert added["github_branch_protection"] == len(envs)
