@@ -14,7 +14,8 @@ The ML builds (the pipeline in the first environment, template publishing elsewh
 ML stack and Vertex AI: they are started and recorded here, not run (tests/ml runs their
 commands). CI installs mlopsgen at the template's version: the render is made from a release tag
 equal to this checkout's version, with a package index answer nobody serves, so the pinned
-install finds everything installed already (in a venv that sees this one's packages).
+install into the CI venv finds everything installed already (that venv sees this one's packages;
+the python image itself is bare, as on Cloud Build: tests/ci_python.py).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ import re
 import shutil
 import subprocess
 import sys
-import sysconfig
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +58,7 @@ from tests.cloudbuild_local import (
 )
 from tests.cloudbuild_local.errors import CloudBuildLocalError
 
+from . import ci_python
 from .conftest import load_example
 
 pytestmark = pytest.mark.terraform
@@ -231,21 +232,10 @@ def the_token_readers_are_exactly_the_trusted_builds(site: Site, grants: Grants)
 
 
 @pytest.fixture(scope="module")
-def build_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The python image's interpreter: a venv that sees this venv's packages (so CI's pinned
-    install finds them) and keeps whatever pip would add to itself."""
-    venv = tmp_path_factory.mktemp("build-python") / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()"
-                              "['purelib'])"], capture_output=True, text=True, check=True)
-    ours = sysconfig.get_paths()["purelib"]
-    Path(purelib.stdout.strip(), "_mlopsgen_dev.pth").write_text(
-        f"import site; site.addsitedir({ours!r})\n")
-    script = venv / "bin" / "mlopsgen"
-    script.write_text(f"#!{python}\nfrom generator.cli import main\nmain()\n")
-    script.chmod(0o755)
-    return python
+def build_python(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """The python image's interpreter (bare, as the image) and the environment that lets the CI
+    venv each build installs see this checkout's packages (tests/ci_python.py)."""
+    return ci_python.build_python(tmp_path_factory.mktemp("build-python"))
 
 
 def _bindings(value: str, message: Mapping[str, Any]) -> str:
@@ -403,8 +393,8 @@ def _runners(plan: Mapping[str, Any]) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def chain(site: Site, build_python: Path, tmp_path_factory: pytest.TempPathFactory
-          ) -> Iterator[Chain]:
+def chain(site: Site, build_python: tuple[Path, dict[str, str]],
+          tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
     from generator.offline import offline_providers
 
     tmp = tmp_path_factory.mktemp("chain")
@@ -429,11 +419,12 @@ def chain(site: Site, build_python: Path, tmp_path_factory: pytest.TempPathFacto
             gcs.put(ctx["state_bucket"], f"{env['state_prefix']}/default.tfstate",
                     json.dumps(EMPTY_STATE).encode())
         registry = FakeRegistry(tmp / "registry.json", immutable_tags=True)
-        env = {**tf_env, "GITHUB_API_URL": github.url, "STORAGE_API_URL": gcs.url,
+        python, python_env = build_python
+        env = {**tf_env, **python_env, "GITHUB_API_URL": github.url, "STORAGE_API_URL": gcs.url,
                "CLOUDBUILD_API_URL": cloudbuild.url,
                "GOOGLE_BACKEND_STORAGE_CUSTOM_ENDPOINT": f"{gcs.url}/storage/v1/"}
         flow = Chain(site, tmp, accounts, github, gcs, cloudbuild,
-                     default_images(python=build_python, registry=registry), env,
+                     default_images(python=python, registry=registry), env,
                      _readers(site.bootstrap, ctx["cicd_project"]["id"]))
         flow.trees[sha(1)] = site.repo
         yield flow

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
 import time
 import urllib.error
 import urllib.request
+import zipfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -447,6 +449,85 @@ def test_the_python_image(builds: Builds) -> None:
     # no ENTRYPOINT: args[0] is the command, as Docker runs it
     assert result.step(2).status == "FAILURE"
     assert 'exec: "-c": executable file not found' in result.step(2).log
+
+
+def _demo_wheel(dest: Path) -> Path:
+    """A one-module wheel with a console script, which pip installs offline."""
+    info = "demo_pkg-1.0.dist-info"
+    files = {
+        "demo_pkg.py": "X = 42\n\ndef main() -> None:\n    print(X)\n",
+        f"{info}/METADATA": "Metadata-Version: 2.1\nName: demo-pkg\nVersion: 1.0\n",
+        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
+                         "Tag: py3-none-any\n",
+        f"{info}/entry_points.txt": "[console_scripts]\ndemo-tool = demo_pkg:main\n",
+    }
+    files[f"{info}/RECORD"] = "".join(f"{name},,\n" for name in [*files, f"{info}/RECORD"])
+    wheel = dest / "demo_pkg-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return wheel
+
+
+@pytest.fixture(scope="module")
+def image_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A python image interpreter of this module's own (the runner cleans what steps add)."""
+    venv = tmp_path_factory.mktemp("image-python") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    return venv / "bin" / "python"
+
+
+PIP_OFFLINE = "pip install --no-index --quiet --disable-pip-version-check"
+
+
+def test_what_a_step_installs_into_the_image_is_gone_in_the_next(
+        builds: Builds, image_python: Path) -> None:
+    """Every Cloud Build step is a new container of its image: a package pip installed into the
+    image's Python in one step is not there in the next; in a venv under /workspace it is."""
+    images = default_images(python=image_python)
+    _demo_wheel(builds.root)
+    wheel = "/workspace/demo_pkg-1.0-py3-none-any.whl"
+    files = {"placeholder.txt": ""}
+    src = builds.source(config(
+        {"name": "python:3.11.11-slim", "entrypoint": "sh",
+         "args": ["-c", f"{PIP_OFFLINE} {wheel} && python -c 'import demo_pkg' && demo-tool"]},
+        py_step("import demo_pkg"),
+        {"name": "python:3.11.11-slim", "entrypoint": "sh", "args": ["-c", "demo-tool"]},
+    ), files)
+    shutil.copy(builds.root / "demo_pkg-1.0-py3-none-any.whl", src)
+    result = run_build(src / "cloudbuild.yaml", workspace=builds.root / "ws-image", source=src,
+                       images=images)
+    assert result.step(0).status == "SUCCESS" and lines(result, 0)[-1] == "42", result.log
+    assert result.step(1).status == "FAILURE", result.log
+    assert "No module named 'demo_pkg'" in result.step(1).log
+    assert not list(image_python.parent.parent.glob("lib/python*/site-packages/demo_pkg*"))
+    assert not (image_python.parent / "demo-tool").exists()
+
+    venv = "/workspace/.mlopsgen/ci/venv"
+    src = builds.source(config(
+        {"name": "python:3.11.11-slim", "entrypoint": "sh",
+         "args": ["-c", f"python -m venv {venv} && {venv}/bin/{PIP_OFFLINE} {wheel}"]},
+        {"name": "python:3.11.11-slim", "entrypoint": f"{venv}/bin/python",
+         "args": ["-c", "import demo_pkg; print(demo_pkg.X)"]},
+        {"name": "python:3.11.11-slim", "entrypoint": "sh",
+         "args": ["-c", f"PATH={venv}/bin:$$PATH; demo-tool"]},
+    ), files)
+    shutil.copy(builds.root / "demo_pkg-1.0-py3-none-any.whl", src)
+    result = run_build(src / "cloudbuild.yaml", workspace=builds.root / "ws-venv", source=src,
+                       images=images)
+    assert result.ok, result.log
+    assert lines(result, 1) == ["42"] and lines(result, 2) == ["42"]
+
+
+def test_tmp_is_the_steps_own_and_home_persists(builds: Builds) -> None:
+    result = builds.run(config(
+        py_step("import os, tempfile; open(os.path.join(tempfile.gettempdir(), 'x'), 'w');"
+                "open(os.path.expanduser('~/y'), 'w')"),
+        py_step("import os, tempfile; print(os.listdir(tempfile.gettempdir()), "
+                "os.path.exists(os.path.expanduser('~/y')))"),
+    ))
+    assert result.ok, result.log
+    assert lines(result, 1) == ["[] True"]
 
 
 def test_the_docker_image_records_builds_and_pushes(builds: Builds, tmp_path: Path) -> None:

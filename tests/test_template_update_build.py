@@ -13,7 +13,6 @@ import json
 import shutil
 import subprocess
 import sys
-import sysconfig
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from generator.validate import validate_repo
 from tests.cloudbuild_local import Trigger, default_images, run_build, triggers_from_plan
 from tests.test_template_update import TOKEN, UpdateGitHub, git
 
+from . import ci_python
 from .conftest import load_example
 
 pytestmark = [pytest.mark.terraform, pytest.mark.slow, pytest.mark.upgrade]
@@ -47,22 +47,6 @@ NEXT_ENTRY = """## v{version}.post1 — a line in the README
 **Action.** Review the template-update pull request.
 
 """
-
-
-def _build_python(tmp: Path) -> Path:
-    """The python image: a venv that sees this venv's packages (the pinned install finds
-    mlopsgen there) with a `mlopsgen` script, as pip would put it in the image."""
-    venv = tmp / "build-python"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()"
-                              "['purelib'])"], capture_output=True, text=True, check=True)
-    Path(purelib.stdout.strip(), "_mlopsgen_dev.pth").write_text(
-        f"import site; site.addsitedir({sysconfig.get_paths()['purelib']!r})\n")
-    script = venv / "bin" / "mlopsgen"
-    script.write_text(f"#!{python}\nfrom generator.cli import main\nmain()\n")
-    script.chmod(0o755)
-    return python
 
 
 def _template(snapshot: Path, dest: Path, version: str) -> Path:
@@ -113,19 +97,21 @@ def test_the_rendered_build_opens_the_pull_request(template_snapshot: Path,
     git(repo, "commit", "-q", "-m", "rendered")
     git(repo, "push", "-q", str(bare), base)
     secret = f"projects/{cicd}/secrets/github-token"
+    python, python_env = ci_python.build_python(tmp_path)  # the bare image (tests/ci_python.py)
     with UpdateGitHub(bare, full, default_branch=base) as github:
         result = run_build(
             # the replacement check (tests/upgrade tests it) is left out: minutes of plans
             repo / trigger.filename,
             substitutions={**trigger.substitutions, "_UPDATE_OPTIONS": "--no-plan-diff"},
             workspace=tmp_path / "workspace", source=repo,
-            images=default_images(python=_build_python(tmp_path)),
+            images=default_images(python=python),
             secrets={secret: TOKEN}, readable_secrets=[secret],
             trigger=Trigger(trigger.name, git(repo, "rev-parse", "HEAD"), branch=base,
                             repo_full_name=full),
             service_account=trigger.service_account, project_id=cicd,
             location=str(ctx["region"]),
-            env={"GITHUB_API_URL": github.url, "GITHUB_SERVER_URL": remotes.as_uri()})
+            env={**python_env, "GITHUB_API_URL": github.url,
+                 "GITHUB_SERVER_URL": remotes.as_uri()})
         assert result.ok, result.log[-6000:]
         (pull,) = github.open_pulls()
     assert pull["head"]["ref"] == f"template-update/v{version}.post1"

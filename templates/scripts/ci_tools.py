@@ -1,10 +1,16 @@
-"""Install a dependency group of pyproject.toml (PEP 735) into this Python, without the project.
+"""Install a dependency group of pyproject.toml (PEP 735) into the CI venv, without the project.
 
     python scripts/ci_tools.py install --group ci          # mlopsgen and the CI scripts' packages
     python scripts/ci_tools.py install --group ci-scripts  # only what scripts/*.py import
     python scripts/ci_tools.py requirements --group ci     # print what it would install
 
-The Cloud Build configs run this first. Group `ci` (`[tool.mlopsgen.ci] mlopsgen-group`) also
+The CI venv is `.mlopsgen/ci/venv` under the repo root (VENV): /workspace/.mlopsgen/ci/venv in
+Cloud Build, where every step is a new container of its image and only /workspace persists, so
+what pip installs into the image's own Python is gone in the next step. `install` creates the
+venv with this Python (or reuses it) and installs into it; the later steps run its
+`bin/python` and find `mlopsgen` in its `bin` (a venv made in one container works in another of
+the same image at the same path). The Cloud Build configs run this first. Group `ci`
+(`[tool.mlopsgen.ci] mlopsgen-group`) also
 installs mlopsgen at the version of the template this repo was rendered from, as
 .copier-answers.yml records it (`_commit`; `copier update` moves it): from the template's git
 repository (`source`, or the `_src_path` of .copier-answers.yml when `source` is empty) at that
@@ -26,8 +32,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-PIP = [sys.executable, "-m", "pip", "install", "--no-cache-dir", "--disable-pip-version-check",
-       "--quiet", "--root-user-action=ignore"]
+VENV = Path(".mlopsgen", "ci", "venv")  # the CI venv, under the repo root (/workspace)
+PIP = ["-m", "pip", "install", "--no-cache-dir", "--disable-pip-version-check", "--quiet",
+       "--root-user-action=ignore"]
 _RELEASE = re.compile(r"^v?(\d+(?:\.\d+)*(?:(?:a|b|rc)\d+)?(?:\.post\d+)?(?:\.dev\d+)?)$")
 _DESCRIBED = re.compile(r"^.+-\d+-g([0-9a-f]{7,40})$")  # `git describe`: tag-N-g<commit>
 _INDEX = re.compile(r"^https://[^\s?#]+/simple/?$")
@@ -99,24 +106,46 @@ def requirements(project: dict[str, Any], group: str, answers_text: str) -> list
     return out
 
 
-def pip_commands(project: dict[str, Any], requirements_file: str) -> list[list[str]]:
-    """The pip runs that install a requirements file (pure)."""
+def venv_python(root: Path) -> Path:
+    """The interpreter of the CI venv of the repo at `root` (pure)."""
+    return root / VENV / "bin" / "python"
+
+
+def pip_commands(project: dict[str, Any], requirements_file: str, python: str
+                 ) -> list[list[str]]:
+    """The pip runs of `python` that install a requirements file (pure)."""
     settings = ((project.get("tool") or {}).get("mlopsgen") or {}).get("ci") or {}
     source = str(settings.get("source") or "")
     bootstrap = [str(r) for r in settings.get("index-bootstrap") or []]
-    commands = [[*PIP, *bootstrap]] if bootstrap else []
-    command = [*PIP, "-r", requirements_file]
+    commands = [[python, *PIP, *bootstrap]] if bootstrap else []
+    command = [python, *PIP, "-r", requirements_file]
     if _INDEX.match(source):
         command += ["--index-url", source]
     return [*commands, command]
 
 
-def _install(project: dict[str, Any], wanted: list[str]) -> int:
+def _venv(root: Path) -> Path:
+    """The CI venv's interpreter, the venv created first if it is missing."""
+    python = venv_python(root)
+    if not python.exists():
+        print(f"+ python -m venv {VENV}", file=sys.stderr, flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(root / VENV)], check=True)
+    return python
+
+
+def _install(project: dict[str, Any], wanted: list[str], root: Path) -> int:
+    try:
+        python = str(_venv(root))
+    except subprocess.CalledProcessError as err:
+        print(f"error: creating the CI venv {root / VENV} failed (exit {err.returncode})",
+              file=sys.stderr)
+        return err.returncode or 1
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
         handle.write("\n".join(wanted) + "\n")
     try:
-        for command in pip_commands(project, handle.name):
-            print("+ pip install " + " ".join(command[len(PIP):]), file=sys.stderr, flush=True)
+        for command in pip_commands(project, handle.name, python):
+            print(f"+ {VENV}/bin/pip install " + " ".join(command[1 + len(PIP):]),
+                  file=sys.stderr, flush=True)
             done = subprocess.run(command, check=False)
             if done.returncode != 0:
                 return done.returncode
@@ -144,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     for line in wanted:
         print(f"  {line}", file=sys.stderr)
-    return _install(project, wanted)
+    return _install(project, wanted, args.root)
 
 
 if __name__ == "__main__":

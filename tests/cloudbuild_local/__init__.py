@@ -28,19 +28,26 @@ documentation says nothing):
   interpreter (and its venv), `gcr.io/cloud-builders/docker` -> a fake docker that records
   builds and pushes (docker_fake.py), the Cloud SDK images refused (no gcloud in the CI);
   Docker's ENTRYPOINT/CMD rules decide what a step starts, and tools an image lacks are
-  shadowed on PATH, so a config cannot lean on the machine running the test.
+  shadowed on PATH, so a config cannot lean on the machine running the test;
+- a new container per step, where it matters (isolation.py): what a step adds to an image's
+  own files (the python image's site-packages and bin: a `pip install` into the image) is
+  removed after the step, and each step has an empty TMPDIR of its own, so only /workspace
+  (and HOME) carry over from step to step, as on Cloud Build; a step that removes or upgrades
+  an image's own package is refused (NotModeled).
 
-Not modeled: containers and their isolation (steps run as local processes with the tools
-above; the network is the machine's, so a step can reach anything the test process can,
+Not modeled: containers otherwise (steps run as local processes with the tools above: files a
+step writes outside /workspace, HOME, TMPDIR and the images' own directories, e.g. a literal
+/tmp path, stay; environment variables end with the step's process, as they do there; the
+network is the machine's, so a step can reach anything the test process can,
 including the fakes on 127.0.0.1, but nothing enforces that it reaches only those); steps
 running concurrently (waitFor is validated, not parallelised); volumes, KMS `secrets`, inline
 secrets and `artifacts` (NotModeled); the config's `serviceAccount`, `logsBucket`, logging,
 pools and machine types (accepted and ignored: the caller names the service account); the
 source fetch (the `source` tree is copied into the
-workspace as it is, .git included). A pip install in a
-python step lands in the given interpreter's venv and stays there (give each test a venv when
-that matters). HOME is a per-build directory (Cloud Build's is /builder/home; both persist
-across the steps of one build).
+workspace as it is, .git included). A pip install into the python image lands in the given
+interpreter's venv for the step and is removed after it (give a test that installs an
+interpreter of its own: the removal is of that interpreter's files). HOME is a per-build
+directory (Cloud Build's is /builder/home; both persist across the steps of one build).
 
 The one deliberate difference: `/workspace` is a local directory, so the runner rewrites the
 path `/workspace` in args, entrypoint, dir, env values and scripts to it.

@@ -1,11 +1,12 @@
 """Running the steps of one build: environment, secrets, the /workspace rewrite, processes,
-timeouts and the failure rules (allowFailure, allowExitCodes)."""
+timeouts, the failure rules (allowFailure, allowExitCodes) and each step's own TMPDIR."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import re
+import shutil
 import signal
 import subprocess
 import threading
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from tests.cloudbuild_local.config import Build, Step
 from tests.cloudbuild_local.images import Invocation, StepImage, StepLaunchError
+from tests.cloudbuild_local.isolation import step_tmp
 from tests.cloudbuild_local.substitution import automap_env
 
 WORKSPACE = "/workspace"
@@ -132,6 +134,7 @@ class StepRunner:
         for entry in (*self.build.env, *step.env):
             key, _, value = entry.partition("=")
             env[key] = rewrite_workspace(value, self.workspace)
+        env["TMPDIR"] = str(self.scratch / "tmp" / f"step-{step.index}")  # isolation.step_tmp
         wanted = (*self.build.secret_env, *step.secret_env)
         by_env = {s.env: s.version_name for s in self.build.secrets}
         for name in wanted:
@@ -164,6 +167,7 @@ class StepRunner:
         started = time.monotonic()
         remaining = self.deadline - started
         limit = min(remaining, step.timeout_s) if step.timeout_s is not None else remaining
+        tmp = step_tmp(self.scratch, step.index)
         try:
             launch = image.launch(self.invocation(step), self.scratch)
             self.sink(f"{step.label}: {' '.join(launch.argv)}")
@@ -175,6 +179,8 @@ class StepRunner:
             self.sink(f"{step.label}: {err}")
             return StepResult(step.index, step.id, step.name, FAILURE, None, (), str(err),
                               time.monotonic() - started, self._allowed(step, None))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
         seconds = time.monotonic() - started
         if code is None:
             return StepResult(step.index, step.id, step.name, TIMEOUT, None, launch.argv, log,

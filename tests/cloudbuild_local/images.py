@@ -15,6 +15,9 @@ without an entrypoint `args[0]` is the command (the python image has no ENTRYPOI
   python);
 - `python[:tag]` -> a given interpreter (no ENTRYPOINT, CMD python3); PATH starts with its bin
   directory, so `python`/`pip` and what pip installs there are that interpreter's venv; sh, bash;
+  its bin and site-packages are the image's own files (`image_dirs`): what a step adds there
+  (a `pip install` into the image) the runner removes after the step, as the next step's new
+  container would not have it (a venv under /workspace keeps it);
 - `gcr.io/cloud-builders/docker[:tag]` -> the recording fake docker of docker_fake (ENTRYPOINT
   docker; sh, bash);
 - `gcr.io/google.com/cloudsdktool/*` and `gcr.io/cloud-builders/gcloud*` -> refused: the client
@@ -26,6 +29,7 @@ from __future__ import annotations
 import fnmatch
 import shlex
 import shutil
+import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -111,6 +115,9 @@ class LocalImage:
     cmd: tuple[str, ...] = ()
     path_dirs: tuple[str, ...] = ()
     env: Mapping[str, str] = field(default_factory=dict)
+    # the image's own directories outside /workspace (an interpreter's site-packages and bin):
+    # what a step adds there is gone in the next step, whose container starts from the image
+    image_dirs: tuple[str, ...] = ()
 
     @property
     def absent(self) -> frozenset[str]:
@@ -202,7 +209,17 @@ def python_image(python: str | Path) -> LocalImage:
     return LocalImage(
         label="python", commands=commands, cmd=("python3",), path_dirs=(str(bin_dir),),
         env={"PYTHONUNBUFFERED": "1"},
+        image_dirs=(str(bin_dir), *_site_dirs(interpreter)),
     )
+
+
+def _site_dirs(interpreter: Path) -> tuple[str, ...]:
+    """Where pip installs for `interpreter` (purelib, platlib), as it reports them."""
+    done = subprocess.run(
+        [str(interpreter), "-c", "import sysconfig; p = sysconfig.get_paths(); "
+         "print(p['purelib']); print(p['platlib'])"],
+        capture_output=True, text=True, check=True)
+    return tuple(dict.fromkeys(line for line in done.stdout.splitlines() if line))
 
 
 @dataclass(frozen=True)

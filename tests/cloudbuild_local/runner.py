@@ -30,6 +30,7 @@ from tests.cloudbuild_local.execute import (
 )
 from tests.cloudbuild_local.identity import NO_METADATA, Accounts, MetadataServer
 from tests.cloudbuild_local.images import DockerImage, ImageMap, StepImage
+from tests.cloudbuild_local.isolation import ImageFiles
 from tests.cloudbuild_local.substitution import substitute
 
 DEFAULT_PROJECT_ID = "test-project"
@@ -183,12 +184,18 @@ class _Outcome:
 
 def _run_steps(runner: StepRunner, steps: tuple[Step, ...], images: list[StepImage]) -> _Outcome:
     outcome = _Outcome()
+    files = ImageFiles.of(images)
     for step, image in zip(steps, images, strict=True):
         if outcome.status != SUCCESS:
             outcome.results.append(StepResult(step.index, step.id, step.name, CANCELLED, None,
                                               (), "", 0.0))
             continue
-        result = runner.run(step, image)
+        try:
+            result = runner.run(step, image)
+        finally:
+            # the step's container is gone: the next one starts from the image
+            for path in files.reset(step.label):
+                runner.sink(f"{step.label}: (gone with the container: {path})")
         outcome.results.append(result)
         if result.status == TIMEOUT:
             outcome.status = TIMEOUT

@@ -109,10 +109,21 @@ def test_groups_and_pip_runs() -> None:
         ci_tools.requirements(PROJECT, "x", answers)
     indexed = {**PROJECT, "tool": {"mlopsgen": {"ci": _settings(
         source="https://r.pkg.dev/p/simple/", **{"index-bootstrap": ["keyring==1"]})}}}
-    first, second = ci_tools.pip_commands(indexed, "req.txt")
-    assert first[-1] == "keyring==1"
+    first, second = ci_tools.pip_commands(indexed, "req.txt", "/v/bin/python")
+    assert first[:3] == ["/v/bin/python", "-m", "pip"] and first[-1] == "keyring==1"
     assert second[-4:] == ["-r", "req.txt", "--index-url", "https://r.pkg.dev/p/simple/"]
-    assert ci_tools.pip_commands(PROJECT, "req.txt")[0][-2:] == ["-r", "req.txt"]
+    (only,) = ci_tools.pip_commands(PROJECT, "req.txt", "/v/bin/python")
+    assert only[0] == "/v/bin/python" and only[-2:] == ["-r", "req.txt"]
+
+
+def test_the_ci_venv_is_under_the_workspace() -> None:
+    """Cloud Build keeps only /workspace between steps: the venv the later steps run is there."""
+    python = ci_tools.venv_python(Path("/workspace"))
+    assert python == Path("/workspace/.mlopsgen/ci/venv/bin/python")
+    for config in sorted((ROOT / "cloudbuild").glob("*.yaml")):
+        text = config.read_text(encoding="utf-8")
+        if "ci_tools.py install" in text:
+            assert f"{python.parent}" in text, f"{config.name} installs the CI venv, never runs it"
 
 
 def test_this_repo_pins_mlopsgen() -> None:
