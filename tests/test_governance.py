@@ -9,7 +9,6 @@ import json
 import re
 import shutil
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -186,8 +185,7 @@ def _project(resource: dict[str, Any]) -> str | None:
     return found.group(1) if found else None
 
 
-def _violations(resource: dict[str, Any], region: str, cmek: list[str]) -> list[str]:
-    rtype, values, unknown = resource["type"], resource["values"], resource["unknown"]
+def _access_violations(rtype: str, values: dict[str, Any], unknown: Any) -> list[str]:
     out = []
     if rtype == "google_storage_bucket" and not (
             values.get("uniform_bucket_level_access") is True
@@ -201,6 +199,11 @@ def _violations(resource: dict[str, Any], region: str, cmek: list[str]) -> list[
     if rtype == "google_compute_instance" and any(
             n.get("access_config") for n in values.get("network_interface") or []):
         out.append("compute.vmExternalIpAccess")
+    return out
+
+
+def _location_violations(rtype: str, values: dict[str, Any], region: str) -> list[str]:
+    out = []
     for key in LOCATION_KEYS:
         where = values.get(key)
         if isinstance(where, str) and where.lower() != "global" and \
@@ -209,14 +212,27 @@ def _violations(resource: dict[str, Any], region: str, cmek: list[str]) -> list[
     if rtype == "google_secret_manager_secret" and (values.get("replication") or [{}])[0].get(
             "auto"):
         out.append("gcp.resourceLocations (automatic secret replication)")
-    if cmek and rtype.startswith(CMEK_SERVICE_TYPES) and not re.search(
-            r"_iam_(member|binding|policy)$", rtype):
-        service, path = CMEK_KEY.get(rtype, ("", ()))
-        if not path:
-            out.append(f"gcp.restrictNonCmekServices: {rtype} is not in CMEK_KEY")
-        elif service in cmek and not _at(values, path, unknown):
-            out.append(f"gcp.restrictNonCmekServices ({service}: no {'.'.join(path)})")
     return out
+
+
+def _cmek_violations(rtype: str, values: dict[str, Any], unknown: Any,
+                     cmek: list[str]) -> list[str]:
+    if not cmek or not rtype.startswith(CMEK_SERVICE_TYPES) or re.search(
+            r"_iam_(member|binding|policy)$", rtype):
+        return []
+    service, path = CMEK_KEY.get(rtype, ("", ()))
+    if not path:
+        return [f"gcp.restrictNonCmekServices: {rtype} is not in CMEK_KEY"]
+    if service in cmek and not _at(values, path, unknown):
+        return [f"gcp.restrictNonCmekServices ({service}: no {'.'.join(path)})"]
+    return []
+
+
+def _violations(resource: dict[str, Any], region: str, cmek: list[str]) -> list[str]:
+    rtype, values, unknown = resource["type"], resource["values"], resource["unknown"]
+    return (_access_violations(rtype, values, unknown)
+            + _location_violations(rtype, values, region)
+            + _cmek_violations(rtype, values, unknown, cmek))
 
 
 def test_the_platform_complies_with_its_own_guardrails(scenario: Any) -> None:
