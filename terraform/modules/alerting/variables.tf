@@ -76,7 +76,7 @@ variable "log_alert_channels" {
   default     = {}
   nullable    = false
   validation {
-    condition     = alltrue(flatten([for ids in values(var.log_alert_channels) : [for c in ids : can(regex("^projects/[^/]+/notificationChannels/[^/]+$", c))]]))
+    condition     = alltrue(flatten([for ids in values(var.log_alert_channels) : [for c in ids : length(c) > 0]]))
     error_message = "log_alert_channels values must be channel ids such as projects/<p>/notificationChannels/<id>."
   }
 }
