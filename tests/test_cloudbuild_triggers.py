@@ -525,13 +525,13 @@ Render = Callable[[Mapping[str, Any]], Path]
     ("example", "plan_args", "configs"),
     [
         ("full", (), ("terraform-plan", "plan-comment", "plan-for-apply", "terraform-apply",
-                      "ml-pipeline", "ml-publish", "rollback", "retrain")),
+                      "ml-pipeline", "ml-publish", "rollback", "retrain", "template-update")),
         # no GitHub App installation yet: plan with a placeholder id so the triggers appear
         (
             "minimal",
             ("-var", "github_app_installation_id=1"),
             ("terraform-plan", "plan-comment", "plan-for-apply", "terraform-apply",
-             "ml-pipeline"),
+             "ml-pipeline", "template-update"),
         ),
     ],
 )
@@ -559,3 +559,76 @@ def test_rendered_repo_passes_with_its_bootstrap_plan(
     assert [f.file for f in findings] == ["cloudbuild/terraform-apply.yaml"], findings
     assert "google_cloudbuild_trigger.apply[" in findings[0].message
     assert "(terraform/bootstrap)" in findings[0].message
+
+    # the payload the Pub/Sub, webhook and alert triggers bind never reaches a shell as code
+    payload = {t.filename: t.payload for t in triggers if t.payload}
+    assert payload["cloudbuild/plan-comment.yaml"] >= {"_BUILD_PR", "_BUILD_COMMIT"}
+    if example == "full":
+        assert payload["cloudbuild/rollback.yaml"] >= {"_CANDIDATE_SHA", "_CLOSED_PR"}
+        assert payload["cloudbuild/retrain.yaml"] >= {"_POLICY", "_INCIDENT_STATE"}
+        cfg = repo / "cloudbuild" / "rollback.yaml"
+        cfg.write_text(cfg.read_text().replace('--pr="$$CLOSED_PR"', '--pr="${_CLOSED_PR}"'))
+        pasted = [f for f in check_repo(repo, plans) if f.file == "cloudbuild/rollback.yaml"]
+        assert len(pasted) == 1 and "pastes _CLOSED_PR" in pasted[0].message, pasted
+
+
+# --- payload-bound substitutions in shell scripts -------------------------------------------
+
+ALERT_BUILD = """\
+substitutions:
+  _POLICY: ""
+  _ENV: ""
+options:
+  logging: CLOUD_LOGGING_ONLY
+steps:
+  - id: decide
+    name: python:3.11.11-slim
+    entrypoint: {entrypoint}
+    {env}
+    args:
+{args}
+"""
+
+
+def _alert_repo(tmp_path: Path, entrypoint: str, args: list[str], env: str = "") -> Path:
+    lines = "\n".join(f"      - {a}" for a in args)
+    _write(tmp_path, "cloudbuild/retrain.yaml",
+           ALERT_BUILD.format(entrypoint=entrypoint, env=env, args=lines))
+    return tmp_path
+
+
+ALERT_PLANS = one_trigger(
+    "terraform/bootstrap", filename="cloudbuild/retrain.yaml",
+    substitutions={"_POLICY": "$(body.message.data.incident.policy_name)", "_ENV": "dev"},
+)
+
+
+def test_payload_bindings_are_read_from_the_plan() -> None:
+    (t,) = triggers_in_plan("terraform/bootstrap", ALERT_PLANS["terraform/bootstrap"])
+    assert t.payload == frozenset({"_POLICY"})  # _ENV is the trigger's own, fixed value
+
+
+def test_a_payload_value_pasted_into_a_shell_script_is_refused(tmp_path: Path) -> None:
+    repo = _alert_repo(tmp_path, "sh", ["-c", "'echo \"alert: ${_POLICY}\" in ${_ENV}'"])
+    (finding,) = _errors(check_repo(repo, ALERT_PLANS))
+    assert finding.file == "cloudbuild/retrain.yaml" and finding.line == 13
+    assert "'${_POLICY}' pastes _POLICY" in finding.message
+    assert "google_cloudbuild_trigger.a (terraform/bootstrap) binds" in finding.message
+    assert "'POLICY=${_POLICY}'" in finding.message and '"$$POLICY"' in finding.message
+    # a trusted substitution in the same script, and the bash path form, are told apart
+    bash = _alert_repo(tmp_path, "/bin/bash", ["-c", "'echo $_POLICY'"])
+    assert [f.message.split(":")[0] for f in _errors(check_repo(bash, ALERT_PLANS))] == [
+        "steps[0].args[1]"]
+
+
+def test_a_payload_value_through_env_or_as_an_argument_passes(tmp_path: Path) -> None:
+    through_env = _alert_repo(tmp_path, "sh", ["-c", "'echo \"alert: $$POLICY\"'"],
+                              env='env: ["POLICY=${_POLICY}"]')
+    assert _errors(check_repo(through_env, ALERT_PLANS)) == []
+    argv = _alert_repo(tmp_path, "python", ["scripts/retrain.py", "--policy=${_POLICY}"])
+    assert _errors(check_repo(argv, ALERT_PLANS)) == []
+    # the same file run by a trigger that binds nothing from a payload is not refused
+    fixed = one_trigger("terraform/bootstrap", filename="cloudbuild/retrain.yaml",
+                        substitutions={"_POLICY": "nightly", "_ENV": "dev"})
+    shell = _alert_repo(tmp_path, "sh", ["-c", "'echo ${_POLICY}'"])
+    assert _errors(check_repo(shell, fixed)) == []

@@ -12,6 +12,7 @@ class Runner:
     label: str  # how messages name it: address (root)
     substitutions: frozenset[str] | None  # the keys it declares; None: known only after apply
     service_account: bool  # runs as a user-managed service account (set, or known after apply)
+    payload: frozenset[str] = frozenset()  # keys it binds from the event's payload
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,10 @@ class BuildContext:
         for r in self.runners:
             keys |= r.substitutions or frozenset()
         return frozenset(keys)
+
+    def payload_binders(self, name: str) -> list[str]:
+        """Labels of the triggers that bind `name` from their event's payload."""
+        return [r.label for r in self.runners if name in r.payload]
 
     def service_account_runner(self) -> str | None:
         """The first trigger that runs the file as a user-managed service account."""

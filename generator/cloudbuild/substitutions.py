@@ -13,6 +13,11 @@ Checked: every string of the config except ``script`` fields (Cloud Build does n
 scripts; with ``automapSubstitutions`` the script sees substitutions as environment variables
 instead) and except ``substitutions`` values, which are checked only when dynamic substitutions
 are on (the option is set, or a trigger runs the file).
+
+A substitution a trigger binds from its event's payload (``$(body...)``: a pull request's branch
+name, an alert policy's name) must not be pasted into a shell step's ``args``: Cloud Build
+substitutes before the shell parses, so the sender's text would run as code, whatever the
+quotes. Such a value goes through the step's ``env`` and is read as a shell variable.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from generator.cloudbuild.config import Node, get, items, strings
+from generator.cloudbuild.config import Node, get, items, string, strings
 from generator.cloudbuild.context import BuildContext, named
 from generator.cloudbuild.findings import Sink, hint
 from generator.cloudbuild.schema import camel
@@ -61,6 +66,7 @@ _TOKEN = re.compile(
     r"|\$(?P<plain>[A-Z_][A-Z0-9_]*)"
 )
 _NOT_SUBSTITUTED = frozenset({"script", "substitutions"})
+SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
 
 
 @dataclass(frozen=True)
@@ -117,6 +123,27 @@ def _env_names(root: Node) -> set[str]:
     return names
 
 
+def shell_args(root: Node) -> frozenset[str]:
+    """Paths (``steps[i].args``) of the steps whose entrypoint is a shell."""
+    out = set()
+    for i, step in enumerate(items(get(root, "steps"))):
+        entrypoint = string(get(step, "entrypoint")) or ""
+        if entrypoint.rsplit("/", 1)[-1] in SHELLS:
+            out.add(f"steps[{i}].args")
+    return frozenset(out)
+
+
+def injection(ref: Ref, path: str, binders: list[str]) -> str:
+    var = ref.name.lstrip("_") or "VALUE"
+    return (
+        f"{path}: '{ref.text}' pastes {ref.name}, which {named(binders)} "
+        f"{'binds' if len(binders) == 1 else 'bind'} from the event's payload, into a shell "
+        "script: Cloud Build substitutes it before the shell parses, so the sender's text runs "
+        f"as code, whatever the quotes. Pass it in the step's env ('{var}=${{{ref.name}}}') and "
+        f"read \"$${var}\" in the script"
+    )
+
+
 @dataclass
 class SubstitutionChecker:
     sink: Sink
@@ -133,9 +160,14 @@ class SubstitutionChecker:
                 if problem:
                     self.sink.error(subs.key_lines.get(key, subs.line), problem)
         shell_names = _env_names(self.root)
+        shells = shell_args(self.root)
         for node, path in self.targets(subs):
+            in_shell = path.rsplit("[", 1)[0] in shells
             for ref in references(node.value):
                 message = self.problem(ref, path, shell_names)
+                binders = self.ctx.payload_binders(ref.name) if in_shell else []
+                if not message and binders:
+                    message = injection(ref, path, binders)
                 if message:
                     self.sink.error(_line_of(node, ref.offset), message)
 

@@ -9,7 +9,9 @@ apply) it takes:
   ignored); triggers with an inline ``build`` or neither are not file-based and skipped;
 - the keys of its ``substitutions`` (a key whose value is unknown still counts; when the keys
   themselves are unknown the map as a whole is unknown);
-- its ``service_account`` (unknown counts as set: it is an expression that yields one).
+- its ``service_account`` (unknown counts as set: it is an expression that yields one);
+- which substitutions it binds from the event's payload (a value with a ``$(...)`` binding,
+  e.g. ``$(body.message.data.incident.policy_name)``): text whoever sends the event chooses.
 """
 
 from __future__ import annotations
@@ -34,13 +36,14 @@ class Trigger:
     filename: str | None  # the build config it runs; None when known only after apply
     substitutions: frozenset[str] | None  # its substitution keys; None: known only after apply
     service_account: str  # '' when unset, KNOWN_AFTER_APPLY when unknown
+    payload: frozenset[str] = frozenset()  # keys bound from the event's payload: $(...)
 
     @property
     def label(self) -> str:
         return f"{self.address} ({self.root})"
 
     def runner(self) -> Runner:
-        return Runner(self.label, self.substitutions, bool(self.service_account))
+        return Runner(self.label, self.substitutions, bool(self.service_account), self.payload)
 
 
 def _first(value: Any) -> Mapping[str, Any]:
@@ -86,6 +89,12 @@ def substitution_keys(
     return frozenset(keys)
 
 
+def payload_keys(after: Mapping[str, Any]) -> frozenset[str]:
+    """Substitution keys whose value binds part of the triggering event's payload."""
+    subs = after.get("substitutions") or {}
+    return frozenset(k for k, v in subs.items() if isinstance(v, str) and "$(" in v)
+
+
 def service_account(after: Mapping[str, Any], unknown: Mapping[str, Any]) -> str:
     if unknown.get("service_account") is True:
         return KNOWN_AFTER_APPLY
@@ -118,6 +127,7 @@ def triggers_in_plan(root: str, plan: Mapping[str, Any]) -> list[Trigger]:
                 filename=filename,
                 substitutions=substitution_keys(after, unknown),
                 service_account=service_account(after, unknown),
+                payload=payload_keys(after),
             )
         )
     return out
