@@ -21,7 +21,7 @@ component's image has only the function's source. The pure components run under 
 in the tests; the others call Vertex AI through google-cloud-aiplatform.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from kfp import dsl
@@ -82,6 +82,50 @@ def set_aliases(project: str, location: str, model: dsl.Input[dsl.Artifact],
     found.versioning_registry.add_version_aliases(new_aliases=list(aliases),
                                                   version=found.version_id)
     return f"{found.resource_name}@{found.version_id}"
+
+
+def trained_version(model: str, versions: Sequence[tuple[str, Mapping[str, str]]],
+                    labels: Mapping[str, str]) -> str:
+    """`<model>@<version id>` of the one version of `model` that carries all of the run's
+    `labels` (pure; versions: (version id, labels) of each version of the model).
+
+    AutoML's model artifact names the model without a version (with is_default_version=False
+    that name means the `default` version, the champion), so the run finds its version by the
+    labels it trained it with (`model_labels`; `run-id` is unique to the run). Raises
+    RuntimeError unless exactly one version matches."""
+    name = model.split("@")[0]
+    wanted = dict(labels)
+    if not wanted.get("run-id"):
+        raise RuntimeError(f"the run's labels {wanted} have no run-id: cannot tell which "
+                           f"version of {name} this run trained")
+    found = sorted({str(v) for v, have in versions
+                    if all(have.get(k) == value for k, value in wanted.items())})
+    if len(found) != 1:
+        raise RuntimeError(f"expected one version of {name} labelled run-id="
+                           f"{wanted['run-id']}, found {found or 'none'}: the run cannot "
+                           "tell which version it trained")
+    return f"{name}@{found[0]}"
+
+
+@dsl.component(base_image=BASE_IMAGE, packages_to_install=AIPLATFORM,
+               additional_funcs=[trained_version])
+def resolve_trained_version(
+    project: str, location: str, model: dsl.Input[dsl.Artifact], labels: dict
+) -> NamedTuple("Trained", [("resource_name", str), ("uri", str)]):
+    """The version this run trained: `<model>@<version id>` (`trained_version` of the model's
+    versions) and its Vertex AI URI, for the steps after AutoML training (its artifact names
+    the model without a version, i.e. the `default` one)."""
+    from collections import namedtuple
+
+    from google.cloud import aiplatform
+
+    resource = model.metadata.get("resourceName") or model.uri.split("/v1/")[-1]
+    registry = aiplatform.models.ModelRegistry(resource.split("@")[0], project=project,
+                                               location=location)
+    listed = registry.client.list_model_versions(request={"name": registry.model_resource_name})
+    name = trained_version(resource, [(v.version_id, dict(v.labels)) for v in listed], labels)
+    uri = f"https://{location}-aiplatform.googleapis.com/v1/{name}"
+    return namedtuple("Trained", ["resource_name", "uri"])(name, uri)
 
 
 def _numbers(values: Mapping[str, Any]) -> dict[str, float]:

@@ -5,8 +5,9 @@ contains only the steps the platform supports: AutoML forecasting or the custom 
 deployment steps only with `model_deployment`, monitoring only with `model_monitoring`.
 
 The loop (pipelines/lifecycle.py): find the environment's registry model and its champion;
-train a new version of it (`parent_model`, labelled with commit and run, alias `candidate`);
-score the candidate and the champion on the same holdout window; the champion/challenger gate
+train a new version of it (`parent_model`, labelled with commit and run, alias `candidate`;
+AutoML's artifact names no version, so the run resolves its version by those labels); score
+the candidate and the champion on the same holdout window; the champion/challenger gate
 (config `gate:`) decides; only a candidate that passes predicts, deploys (earlier models are
 undeployed once the new one has all traffic), becomes `champion` and is monitored.
 
@@ -204,7 +205,18 @@ def _train_automl(run: _Run) -> tuple[Any, tuple[Any, Any]]:
         training_encryption_spec_key_name=run.kms_key,
         model_encryption_spec_key_name=run.kms_key,
     ).set_display_name("train-automl-forecasting")
-    model = train.outputs["model"]
+    # its artifact names the model without a version (= `default`, the champion): every step
+    # after training takes the version this run trained, found by the run's labels
+    trained = lifecycle.resolve_trained_version(
+        project=run.project, location=run.location, model=train.outputs["model"],
+        labels=run.labels,
+    ).set_display_name("resolve-trained-version")
+    trained.set_caching_options(False)
+    model = dsl.importer(
+        artifact_uri=trained.outputs["uri"],
+        artifact_class=artifact_types.VertexModel,
+        metadata={"resourceName": trained.outputs["resource_name"]},
+    ).set_display_name("import-trained-version").outputs["artifact"]
     backtest = lifecycle.automl_backtest(
         project=run.project, location=run.location, candidate=model,
         champion=run.registry["champion"], backtest_bq_uri=out["backtest_bq_uri"],

@@ -271,6 +271,8 @@ def test_registry_gate_retirement_and_monitoring_in_the_spec(variant: Any) -> No
                          "== 'pass'")
     gated = _dag(spec, "comp-condition-2")
     assert "model-batch-predict" in gated and "model-batch-predict" not in handler
+    if features["automl"]:
+        _assert_automl_version_is_resolved(handler, gated, deploy=features["model_deployment"])
     gate = handler["champion-gate"]["inputs"]["parameters"]
     cfg = yaml.safe_load((repo / "config" / f"{first}.yaml").read_text(encoding="utf-8"))
     assert gate["metric"]["runtimeValue"]["constant"] == cfg["gate"]["metric"]
@@ -291,6 +293,35 @@ def test_registry_gate_retirement_and_monitoring_in_the_spec(variant: Any) -> No
         params = gated["batch-predict-monitored"]["inputs"]["parameters"]
         assert params["skew_threshold"]["runtimeValue"]["constant"] == \
             cfg["monitoring"]["skew_threshold"]
+
+
+def _assert_automl_version_is_resolved(handler: Mapping[str, Any], gated: Mapping[str, Any],
+                                       deploy: bool) -> None:
+    """AutoML's model artifact names the model without a version (the `default` one, i.e. the
+    champion): resolve-trained-version finds the run's version and every step after training
+    (alias, backtest, batch prediction, deploy) takes that, never the training output."""
+    resolve = handler["resolve-trained-version"]["inputs"]
+    assert resolve["artifacts"]["model"]["taskOutputArtifact"]["producerTask"] == \
+        "automl-forecasting-training-job"
+    assert resolve["parameters"]["labels"]["taskOutputParameter"]["producerTask"] == \
+        "run-labels"
+    importer = handler["set-aliases"]["inputs"]["artifacts"]["model"]["taskOutputArtifact"][
+        "producerTask"]
+    imported = handler[importer]["inputs"]["parameters"]
+    assert imported["metadata"]["taskOutputParameter"] == {
+        "outputParameterKey": "resource_name", "producerTask": "resolve-trained-version"}
+    assert imported["uri"]["taskOutputParameter"] == {
+        "outputParameterKey": "uri", "producerTask": "resolve-trained-version"}
+    assert handler["automl-backtest"]["inputs"]["artifacts"]["candidate"][
+        "taskOutputArtifact"]["producerTask"] == importer
+    for step in ["model-batch-predict", *(["model-deploy"] if deploy else [])]:
+        assert gated[step]["inputs"]["artifacts"]["model"] == {
+            "componentInputArtifact": f"pipelinechannel--{importer}-artifact"}, step
+    readers = {name for name, task in handler.items()
+               for source in task.get("inputs", {}).get("artifacts", {}).values()
+               if source.get("taskOutputArtifact", {}).get("producerTask")
+               == "automl-forecasting-training-job"}
+    assert readers == {"resolve-trained-version"}
 
 
 def test_each_environment_compiles_with_its_own_names(variant: Any) -> None:

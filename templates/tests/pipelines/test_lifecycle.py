@@ -189,3 +189,64 @@ def test_moving_the_champion_marks_the_previous_one() -> None:
     first = _Registry({"1": ["default", "candidate"]})
     assert lifecycle.move_champion(first, "1") is None
     assert first.aliases["1"] == ["candidate", "champion", "default"]
+
+
+RUN = {"commit": "abc", "run-id": "inventory-forecast-dev-abc-2", "environment": "dev",
+       "pipeline": "inventory-forecast"}
+
+
+def _versions(*runs: str) -> list[tuple[str, dict[str, str]]]:
+    """Versions 1..n of MODEL, version i trained by run runs[i-1] (AutoML may add labels)."""
+    return [(str(i), {**RUN, "run-id": run, "automl": "x"}) for i, run in enumerate(runs, 1)]
+
+
+def test_the_automl_version_is_the_one_the_run_labelled() -> None:
+    # AutoML's artifact names the model without a version; the champion is version 1
+    versions = _versions("inventory-forecast-dev-abc-1", RUN["run-id"],
+                         "inventory-forecast-dev-abc-3")
+    assert lifecycle.trained_version(MODEL, versions, RUN) == f"{MODEL}@2"
+    # a versioned name is re-resolved, not trusted
+    assert lifecycle.trained_version(f"{MODEL}@1", versions, RUN) == f"{MODEL}@2"
+    # the first run: a new model, version 1
+    assert lifecycle.trained_version(MODEL, _versions(RUN["run-id"]), RUN) == f"{MODEL}@1"
+
+
+@pytest.mark.parametrize(("versions", "labels", "why"), [
+    (_versions("inventory-forecast-dev-abc-1"), RUN, "found none"),
+    (_versions(RUN["run-id"], RUN["run-id"]), RUN, r"found \['1', '2'\]"),
+    (_versions(RUN["run-id"]), {**RUN, "commit": "other"}, "found none"),
+    (_versions(RUN["run-id"]), {"commit": "abc"}, "no run-id"),
+])
+def test_no_guess_when_the_run_version_is_not_unique(versions: list[tuple[str, dict[str, str]]],
+                                                     labels: dict[str, str], why: str) -> None:
+    with pytest.raises(RuntimeError, match=why):
+        lifecycle.trained_version(MODEL, versions, labels)
+
+
+def test_resolve_component_lists_the_versions_of_the_trained_model(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from google.cloud import aiplatform
+
+    asked: list[Any] = []
+
+    class Registry:
+        def __init__(self, model: str, project: str, location: str) -> None:
+            asked.append((model, project, location))
+            self.model_resource_name = model
+            self.client = self
+
+        def list_model_versions(self, request: dict[str, str]) -> list[Any]:
+            asked.append(request)
+            return [SimpleNamespace(version_id=v, labels=labels)
+                    for v, labels in _versions("inventory-forecast-dev-abc-1", RUN["run-id"])]
+
+    monkeypatch.setattr(aiplatform.models, "ModelRegistry", Registry)
+    trained = dsl.Artifact(name="model", uri=f"https://europe-west4-aiplatform.googleapis.com/"
+                           f"v1/{MODEL}", metadata={"resourceName": MODEL})
+    name, uri = lifecycle.resolve_trained_version.python_func(
+        project="p", location="europe-west4", model=trained, labels=RUN)
+    assert (name, uri) == (f"{MODEL}@2",
+                           f"https://europe-west4-aiplatform.googleapis.com/v1/{MODEL}@2")
+    assert asked == [(MODEL, "p", "europe-west4"), {"name": MODEL}]
