@@ -31,7 +31,11 @@ SCENARIOS: dict[str, tuple[dict[str, Any], bool]] = {
        for name, extra in CASES.items() if name not in ("full", "minimal")},
     "full-guarded": ({**load_example("full"), "guardrails": True}, True),
     "full-guarded-first-bootstrap": ({**load_example("full"), "guardrails": True}, False),
+    # in the guarded shared project (CMEK for Pub/Sub): the retrain topics (model_monitoring),
+    # and, connected to GitHub, every trigger and the template-update schedule
     "single-cmek-guarded": ({**load_example("minimal"), **CASES["single-cmek"],
+                             "features": [*CASES["single-cmek"]["features"], "model_monitoring"],
+                             "github_app_installation_id": "4242",
                              "guardrails": True, "audit_log_retention_days": 3650}, False),
     "per-env-plain-guarded": ({**load_example("minimal"), **CASES["per-env-plain"],
                                "guardrails": True}, False),
@@ -280,3 +284,23 @@ def test_the_compliance_check_can_fail() -> None:
     unknown_type = {"type": "google_vertex_ai_index", "values": {}, "unknown": {}}
     assert _violations(unknown_type, "europe-west4", ["aiplatform.googleapis.com"]) == [
         "gcp.restrictNonCmekServices: google_vertex_ai_index is not in CMEK_KEY"]
+
+
+def test_org_policy_requests_name_the_cicd_project_as_quota_project(scenario: Any) -> None:
+    """The Organization Policy API refuses user credentials without a quota project: the
+    bootstrap's policies go through google.cicd_quota (billing_project = the CI/CD project),
+    which has orgpolicy.googleapis.com enabled before any policy is set."""
+    _name, ctx, plans = scenario
+    plan = plans["terraform/bootstrap"]
+    enabled = {(r["values"].get("project"), r["values"].get("service"))
+               for r in _of(plan, "google_project_service")}
+    on = ctx["governance"]["guardrails"]["enabled"]
+    assert ((ctx["cicd_project"]["id"], "orgpolicy.googleapis.com") in enabled) is on
+    call = plan["configuration"]["root_module"]["module_calls"]["guardrails"]
+    keys = {r["provider_config_key"] for r in call["module"]["resources"]
+            if r["type"] == "google_org_policy_policy"}
+    assert keys == {"google.cicd_quota"}, keys
+    assert "module.cicd_project" in call.get("depends_on", [])
+    quota = plan["configuration"]["provider_config"]["google.cicd_quota"]["expressions"]
+    assert quota["user_project_override"]["constant_value"] is True
+    assert quota["billing_project"]["references"][0] == "var.cicd_project.id"

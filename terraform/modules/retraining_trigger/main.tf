@@ -26,6 +26,7 @@ resource "google_pubsub_topic" "retrain" {
   name                       = each.value.topic
   labels                     = merge(var.labels, { environment = each.key, purpose = "retrain" })
   message_retention_duration = "86400s"
+  kms_key_name               = var.kms_key_name
 }
 
 resource "google_pubsub_topic_iam_member" "environment" {

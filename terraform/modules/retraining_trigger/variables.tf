@@ -66,3 +66,13 @@ variable "labels" {
   default     = {}
   nullable    = false
 }
+
+variable "kms_key_name" {
+  description = "Cloud KMS key (projects/<p>/locations/<l>/keyRings/<r>/cryptoKeys/<k>) that encrypts the retrain topics; null: Google-managed keys. Required where an organization policy (constraints/gcp.restrictNonCmekServices) denies Pub/Sub without CMEK. The project's Pub/Sub service agent must hold roles/cloudkms.cryptoKeyEncrypterDecrypter on it first: pass the key id from that grant so the topics wait for it."
+  type        = string
+  default     = null
+  validation {
+    condition     = var.kms_key_name == null || can(regex("^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$", coalesce(var.kms_key_name, "x")))
+    error_message = "kms_key_name must be null or a Cloud KMS key id: projects/<p>/locations/<l>/keyRings/<r>/cryptoKeys/<k>."
+  }
+}
