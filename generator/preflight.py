@@ -8,7 +8,8 @@ For one environment of a client repo:
   (always), and set organization policies on the projects below it (answer `guardrails`);
 - each project to create has a free id (not found); each project to adopt exists, is ACTIVE and
   sits directly under the expected parent, and the caller holds the permissions bootstrap and
-  apply need on it (`testIamPermissions`).
+  apply need on it (`testIamPermissions`; with guardrails, on the CI/CD project also
+  serviceusage.services.use: it is the quota project of the organization policy requests).
 
 Checks are data (`Check`); `run_checks` never raises for an API answer, it reports it.
 """
@@ -46,6 +47,9 @@ PROJECT_PERMISSIONS: tuple[str, ...] = (
     "storage.buckets.create",
     "bigquery.datasets.create",
 )
+# with guardrails, on the CI/CD project: bootstrap names it as quota project of its organization
+# policy requests (the Organization Policy API refuses user credentials without one)
+QUOTA_PERMISSIONS: tuple[str, ...] = ("serviceusage.services.use",)
 _ADC_HELP = (
     "no Google Cloud credentials: run `gcloud auth application-default login` "
     "(or set GOOGLE_APPLICATION_CREDENTIALS to a credentials file) and retry"
@@ -319,8 +323,26 @@ def _check_new_project(report: PreflightReport, p: ProjectTarget, clients: Clien
                f"{found.parent}); choose another name_suffix or adopt it via adopt_project_ids")
 
 
+def _project_permissions(target: PreflightTarget, p: ProjectTarget) -> tuple[str, ...]:
+    """What bootstrap and apply need on an adopted project."""
+    if target.guardrails and p.role in ("cicd", "shared"):
+        return PROJECT_PERMISSIONS + QUOTA_PERMISSIONS
+    return PROJECT_PERMISSIONS
+
+
+def _missing_why(p: ProjectTarget, missing: Sequence[str]) -> str:
+    why = (f"missing {', '.join(missing)}: the bootstrap/apply identity needs them on "
+           f"{p.project_id}")
+    if set(missing) & set(QUOTA_PERMISSIONS):
+        why += (f" (serviceusage.services.use: the guardrails' organization policy requests "
+                f"name {p.project_id} as quota project; ask for "
+                f"roles/serviceusage.serviceUsageConsumer on it)")
+    return why
+
+
 def _check_adopted_project(
-    report: PreflightReport, p: ProjectTarget, parent: str, clients: Clients
+    report: PreflightReport, p: ProjectTarget, parent: str, clients: Clients,
+    wanted: tuple[str, ...] = PROJECT_PERMISSIONS,
 ) -> None:
     label = f"{p.role} project (adopt)"
     name = f"projects/{p.project_id}"
@@ -347,7 +369,7 @@ def _check_adopted_project(
         return
     report.add(label, p.project_id, PASS, f"exists, ACTIVE, under {parent}")
     try:
-        missing = _test_permissions(clients.projects, name, PROJECT_PERMISSIONS)
+        missing = _test_permissions(clients.projects, name, wanted)
     except api_exceptions.GoogleAPICallError as exc:
         if (auth := _auth_failure(exc)) is not None:
             raise auth from exc
@@ -355,12 +377,10 @@ def _check_adopted_project(
                    f"testIamPermissions failed: {_api_problem(exc)}")
         return
     if missing:
-        report.add(f"{p.role} project permissions", p.project_id, FAIL,
-                   f"missing {', '.join(missing)}: the bootstrap/apply identity needs them on "
-                   f"{p.project_id}")
+        report.add(f"{p.role} project permissions", p.project_id, FAIL, _missing_why(p, missing))
     else:
         report.add(f"{p.role} project permissions", p.project_id, PASS,
-                   f"holds the {len(PROJECT_PERMISSIONS)} permissions bootstrap and apply need")
+                   f"holds the {len(wanted)} permissions bootstrap and apply need")
 
 
 def run_checks(target: PreflightTarget, clients: Clients) -> PreflightReport:
@@ -378,7 +398,8 @@ def run_checks(target: PreflightTarget, clients: Clients) -> PreflightReport:
             if p.create:
                 _check_new_project(report, p, clients)
             else:
-                _check_adopted_project(report, p, target.parent, clients)
+                _check_adopted_project(report, p, target.parent, clients,
+                                       _project_permissions(target, p))
     except api_exceptions.GoogleAPICallError as exc:
         if (auth := _auth_failure(exc)) is not None:
             raise auth from exc

@@ -262,6 +262,36 @@ def test_adopted_project_missing_permissions(
     )
 
 
+ADOPT_CICD = pf.ProjectTarget("cicd", "northwind-cicd-legacy", False)
+
+
+def test_guardrails_need_the_cicd_project_as_quota_project(
+    clients: pf.Clients, server: ResourceManagerServer
+) -> None:
+    """Bootstrap names the CI/CD project as quota project of its organization policy requests
+    (google.cicd_quota): with guardrails the applier must be allowed to (an adopted project)."""
+    server.state.add_project(ADOPT_CICD.project_id, FOLDER)
+    server.state.add_project(ADOPT_DEV.project_id, FOLDER)
+    for p in (ADOPT_CICD, ADOPT_DEV):
+        server.state.permissions[f"projects/{p.project_id}"] = set(ALL_PROJECT_PERMS)
+    server.state.permissions[FOLDER] |= set(pf.GUARDRAIL_PERMISSIONS)
+    guarded = pf.PreflightTarget("dev", FOLDER, "01A2B3-C4D5E6-F7A8B9",
+                                 (ADOPT_CICD, ADOPT_DEV), guardrails=True)
+    checks = by_check(pf.run_checks(guarded, clients))
+    cicd = checks[("cicd project permissions", ADOPT_CICD.project_id)]
+    assert cicd.status == "fail"
+    assert cicd.why.startswith("missing serviceusage.services.use:")
+    assert "roles/serviceusage.serviceUsageConsumer" in cicd.why
+    # only the CI/CD project is the quota project
+    assert checks[("env project permissions", ADOPT_DEV.project_id)].status == "pass"
+    # without guardrails it is not asked for
+    unguarded = pf.run_checks(target(ADOPT_CICD, ADOPT_DEV), clients)
+    assert by_check(unguarded)[("cicd project permissions", ADOPT_CICD.project_id)].status == "pass"
+    server.state.permissions[f"projects/{ADOPT_CICD.project_id}"] |= set(pf.QUOTA_PERMISSIONS)
+    report = pf.run_checks(guarded, clients)
+    assert report.ok, pf.render_table(report)
+
+
 @pytest.mark.parametrize("bad", ["01a2b3-c4d5e6-f7a8b9", "01A2B3C4D5E6F7A8B9", "", "XXXXXX-1"])
 def test_billing_account_format(bad: str) -> None:
     status, why = pf.check_billing_account(bad)
