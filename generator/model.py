@@ -14,9 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import answers as answers_mod
-from . import governance
-from . import observability
-from . import versions
+from . import governance, observability, versions
 from .answers import AnswersError, Problem, default_branch
 
 MODULES_DIR = "terraform/modules"

@@ -3,7 +3,7 @@ stand-in providers): protection, public access, CMEK and features, per environme
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
 import shutil
 import sys
@@ -176,15 +176,21 @@ def test_workbench_sets_no_service_managed_metadata(planned: Any) -> None:
 
 
 def _rendered_config(repo: Path, env: str) -> Any:
-    """config/<env>.yaml read by the rendered repo's own pipelines/config.py."""
-    name = f"rendered_config_{abs(hash(str(repo)))}"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, repo / "pipelines" / "config.py")
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses look their module up while it loads
-        spec.loader.exec_module(module)
-    return sys.modules[name].load(env, config_dir=repo / "config")
+    """config/<env>.yaml read by the rendered repo's own pipelines/config.py, imported as the
+    client's tests import it (the repo on sys.path; its `pipelines` package, not another
+    render's)."""
+    def ours(name: str) -> bool:
+        return name == "pipelines" or name.startswith("pipelines.")
+
+    saved = {k: sys.modules.pop(k) for k in list(sys.modules) if ours(k)}
+    sys.path.insert(0, str(repo))
+    try:
+        return importlib.import_module("pipelines.config").load(env, config_dir=repo / "config")
+    finally:
+        sys.path.remove(str(repo))
+        for k in [k for k in sys.modules if ours(k)]:
+            del sys.modules[k]
+        sys.modules.update(saved)
 
 
 def test_pipeline_root_retention_deletes_where_runs_are_written(planned: Any,

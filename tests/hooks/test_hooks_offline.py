@@ -160,10 +160,12 @@ def test_force_new_changes_of_protected_types_plan_replacements(
     [bucket] = refused(body, "google_storage_bucket")
     [dataset] = refused(body, "google_bigquery_dataset")
     assert ".data_bucket." in bucket and '["training"]' in dataset
-    # what grants on them is replaced with them (their bucket/dataset_id forces it too)
+    # what grants on them is replaced with them (their bucket/dataset_id forces it too), and
+    # the quality scan of the dataset's table (its data.resource forces it)
     assert {c["type"] for c in body["summary"]["destructive"]} == {
         "google_storage_bucket", "google_storage_bucket_iam_member",
         "google_bigquery_dataset", "google_bigquery_dataset_iam_member",
+        "google_dataplex_datascan",
     }
     code, _ = plan("--allow-destroy", bucket, "--allow-destroy", dataset)
     assert code == 2
