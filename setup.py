@@ -34,6 +34,7 @@ RENDER_MODULES = (
     "generator/filters.py",
     "generator/governance.py",
     "generator/model.py",
+    "generator/observability.py",
     "generator/template.py",
     "generator/versions.py",
 )
