@@ -37,6 +37,9 @@ def render(dest: Path) -> None:
         "--data-file",
         str(ROOT / "examples" / "full.yml"),
         "--no-validate",
+        # this checkout's template, not its newest release tag (what a consultant would get)
+        "--vcs-ref",
+        "HEAD",
     ]
     result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     if result.returncode != 0:
