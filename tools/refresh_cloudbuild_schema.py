@@ -35,6 +35,7 @@ import json
 import re
 import sys
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,23 @@ DISTRIBUTION = "google-api-python-client"
 DOCUMENT = "googleapiclient/discovery_cache/documents/cloudbuild.v1.json"
 ROOT_SCHEMA = "Build"
 FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Source:
+    """One snapshot: which discovery document, which root resource, where it is written.
+    tools/refresh_monitoring_schema.py describes its own and reuses everything below."""
+
+    snapshot: Path
+    document: str  # inside google-api-python-client's discovery cache
+    discovery_id: str
+    root: str
+    title: str  # how errors name the document
+    tool: str  # the script that refreshes it
+
+
+CLOUD_BUILD = Source(SNAPSHOT, DOCUMENT, "cloudbuild:v1", ROOT_SCHEMA, "Cloud Build v1",
+                     "tools/refresh_cloudbuild_schema.py")
 
 _STRING_FORMATS: dict[str | None, str] = {
     None: "string",
@@ -71,7 +89,7 @@ class SchemaError(Exception):
     """The discovery document has a shape this tool does not know: extend the tool."""
 
 
-def installed_document() -> tuple[Path, str]:
+def installed_document(source: Source = CLOUD_BUILD) -> tuple[Path, str]:
     """The document inside the installed google-api-python-client, and that package's version."""
     try:
         dist = importlib.metadata.distribution(DISTRIBUTION)
@@ -80,9 +98,9 @@ def installed_document() -> tuple[Path, str]:
             f"{DISTRIBUTION} is not installed: pip install -e '.[test]' (it pins the version "
             "the snapshot is checked against), or pass --discovery FILE"
         ) from None
-    path = Path(str(dist.locate_file(DOCUMENT)))
+    path = Path(str(dist.locate_file(source.document)))
     if not path.is_file():
-        raise SchemaError(f"{DISTRIBUTION} {dist.version} has no {DOCUMENT}")
+        raise SchemaError(f"{DISTRIBUTION} {dist.version} has no {source.document}")
     return path, dist.version
 
 
@@ -146,11 +164,11 @@ def refs_of(field: Mapping[str, Any]) -> Iterator[str]:
             yield from refs_of(field[key])
 
 
-def extract(document: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """Build and every schema reachable from it through settable fields, converted."""
+def extract(document: Mapping[str, Any], root: str = ROOT_SCHEMA) -> dict[str, dict[str, Any]]:
+    """`root` and every schema reachable from it through settable fields, converted."""
     schemas = document.get("schemas", {})
     out: dict[str, dict[str, Any]] = {}
-    todo = [ROOT_SCHEMA]
+    todo = [root]
     while todo:
         name = todo.pop()
         if name in out:
@@ -164,22 +182,25 @@ def extract(document: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return dict(sorted(out.items()))
 
 
-def build_snapshot(document: Mapping[str, Any], package_version: str, date: str) -> dict[str, Any]:
-    if document.get("id") != "cloudbuild:v1":
-        raise SchemaError(f"not the Cloud Build v1 discovery document: id {document.get('id')!r}")
+def build_snapshot(document: Mapping[str, Any], package_version: str, date: str,
+                   source: Source = CLOUD_BUILD) -> dict[str, Any]:
+    if document.get("id") != source.discovery_id:
+        raise SchemaError(
+            f"not the {source.title} discovery document: id {document.get('id')!r}"
+        )
     return {
         "format": FORMAT,
         "provenance": {
             "google_api_python_client": package_version,
-            "document": DOCUMENT,
+            "document": source.document,
             "discovery_id": document["id"],
             "revision": document.get("revision", ""),
             "version": document.get("version", ""),
             "generated": date,
-            "generated_by": "tools/refresh_cloudbuild_schema.py",
-            "root": ROOT_SCHEMA,
+            "generated_by": source.tool,
+            "root": source.root,
         },
-        "schemas": extract(document),
+        "schemas": extract(document, source.root),
     }
 
 
@@ -242,7 +263,7 @@ def field_diff(name: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> lis
     return out
 
 
-def check(out: Path, snapshot: Mapping[str, Any]) -> int:
+def check(out: Path, snapshot: Mapping[str, Any], source: Source = CLOUD_BUILD) -> int:
     try:
         current = json.loads(out.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -253,7 +274,7 @@ def check(out: Path, snapshot: Mapping[str, Any]) -> int:
         print(f"{out} differs from the discovery document:", file=sys.stderr)
         for line in differences:
             print(f"  {line}", file=sys.stderr)
-        print("refresh it: python tools/refresh_cloudbuild_schema.py", file=sys.stderr)
+        print(f"refresh it: python {source.tool}", file=sys.stderr)
         return 1
     old_version = current.get("provenance", {}).get("google_api_python_client")
     new_version = snapshot["provenance"]["google_api_python_client"]
@@ -266,25 +287,26 @@ def check(out: Path, snapshot: Mapping[str, Any]) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+def main(argv: list[str] | None = None, source: Source = CLOUD_BUILD,
+         description: str | None = None) -> int:
+    ap = argparse.ArgumentParser(description=description or (__doc__ or "").split("\n\n")[0])
     ap.add_argument("--discovery", type=Path, help="read this discovery document instead")
-    ap.add_argument("--out", type=Path, default=SNAPSHOT)
+    ap.add_argument("--out", type=Path, default=source.snapshot)
     ap.add_argument("--check", action="store_true", help="compare with --out instead of writing")
     args = ap.parse_args(argv)
     try:
         if args.discovery is not None:
             path, version = args.discovery, "unknown (--discovery)"
         else:
-            path, version = installed_document()
+            path, version = installed_document(source)
         document = json.loads(path.read_text(encoding="utf-8"))
         today = datetime.datetime.now(datetime.UTC).date().isoformat()
-        snapshot = build_snapshot(document, version, today)
+        snapshot = build_snapshot(document, version, today, source)
     except (SchemaError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.check:
-        return check(args.out, snapshot)
+        return check(args.out, snapshot, source)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     text = encode(snapshot)
     args.out.write_text(text, encoding="utf-8")
